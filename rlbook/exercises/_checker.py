@@ -1,0 +1,74 @@
+"""The machinery behind the exercise checkers: run a reader's function and the
+reference on the same random cases and say, precisely, what differs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ExerciseFailed", "CheckReport", "compare_on_cases"]
+
+
+class ExerciseFailed(AssertionError):
+    """A reader's answer disagrees with the reference; the message says where."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What a passing check returns (shown in the notebook)."""
+
+    exercise: str
+    n_cases: int
+
+    def __repr__(self) -> str:
+        return f"{self.exercise}: correct on all {self.n_cases} random cases."
+
+    _repr_pretty_ = lambda self, p, cycle: p.text(repr(self))  # noqa: E731
+
+
+def _fmt(x) -> str:
+    return np.array2string(np.asarray(x), precision=5, suppress_small=True, max_line_width=100,
+                           threshold=40)
+
+
+def compare_on_cases(exercise: str, user_fn, reference_fn, cases, rtol=1e-6, atol=1e-8,
+                     describe=None) -> CheckReport:
+    """Call ``user_fn(**case)`` and ``reference_fn(**case)`` on every case and
+    compare the results as arrays.
+
+    Raises
+    ------
+    ExerciseFailed
+        On the first case where the function raises, returns the wrong shape
+        or differs from the reference; the message shows the case, both
+        answers, and the first entry that differs.
+    """
+    if not callable(user_fn):
+        raise TypeError(f"{exercise}: expected a function, got {type(user_fn).__name__}")
+    cases = list(cases)
+    for k, case in enumerate(cases):
+        what = describe(case) if describe else ", ".join(
+            f"{n}={_fmt(v) if isinstance(v, np.ndarray) else v!r}" for n, v in case.items())
+        want = np.asarray(reference_fn(**case), dtype=float)
+        try:
+            got = user_fn(**{n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in case.items()})
+        except Exception as exc:  # the reader's code failed: show how
+            raise ExerciseFailed(
+                f"{exercise}: your function raised {type(exc).__name__}: {exc}\n  on case {k}: {what}"
+            ) from exc
+        try:
+            got = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            raise ExerciseFailed(f"{exercise}: your function returned {type(got).__name__}, "
+                                 f"expected an array of shape {want.shape} (case {k}: {what})") from None
+        if got.shape != want.shape:
+            raise ExerciseFailed(f"{exercise}: your function returned shape {got.shape}, expected "
+                                 f"{want.shape}\n  on case {k}: {what}")
+        close = np.isclose(got, want, rtol=rtol, atol=atol)
+        if not close.all():
+            i = tuple(np.argwhere(~close)[0])
+            raise ExerciseFailed(
+                f"{exercise}: wrong value on case {k}: {what}\n"
+                f"  first difference at index {i}: yours {got[i]!r}, expected {want[i]!r}\n"
+                f"  yours:    {_fmt(got)}\n  expected: {_fmt(want)}")
+    return CheckReport(exercise, len(cases))
