@@ -19,6 +19,8 @@ def toc_notebooks():
 def pytest_ignore_collect(collection_path, config):
     p = Path(collection_path)
     if p.suffix == ".ipynb":
+        if os.environ.get("RLBOOK_ALL_NOTEBOOKS"):  # drafting a chapter not yet in the toc
+            return None
         return p.resolve() not in toc_notebooks()
     if p.name in {"_build", ".ipynb_checkpoints", "benchmarks"}:
         return True
