@@ -31,7 +31,7 @@ def as_float_array(x, name: str, ndim: int | None = None, shape: tuple | None = 
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
     if shape is not None:
         if arr.ndim != len(shape) or any(e is not None and e != s for e, s in zip(shape, arr.shape)):
-            want = "(" + ", ".join("?" if e is None else str(e) for e in shape) + ")"
+            want = "(" + ", ".join("?" if e is None else str(e) for e in shape) + ("," if len(shape) == 1 else "") + ")"
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     bad = ~np.isfinite(arr)
     if bad.any():

@@ -71,7 +71,7 @@ class FiniteMDP:
             if term.dtype != bool:
                 if not np.isin(term, (0, 1)).all():
                     i = int(np.argwhere(~np.isin(term, (0, 1)))[0, 0])
-                    raise ValueError(f"terminal[{i}] is {term[i]!r}, expected a boolean")
+                    raise ValueError(f"terminal[{i}] is {term[i].item()!r}, expected a boolean")
                 term = term.astype(bool)
         for s in np.flatnonzero(term):
             for a in range(A):

@@ -1,0 +1,127 @@
+"""Dynamic-programming speed: a value-iteration sweep against its floor and QuantEcon.
+
+A sweep of value iteration is ``q = R + gamma * P_flat @ v`` followed by a max
+over actions, where ``P_flat`` is ``P`` viewed as ``(S * A, S)``. For dense
+``P`` the matrix-vector product reads ``S * A * S`` numbers and is
+memory-bandwidth bound: it is the floor no sweep can beat. This script prints,
+side by side and in one run:
+
+* the time per sweep of ``rb.value_iteration``, of one bare ``P_flat @ v``
+  (the floor) and of QuantEcon's ``DiscreteDP.bellman_operator`` (when
+  ``quantecon`` is installed: ``pip install -r benchmarks/requirements.txt``);
+* the time to solve the MDP to the same accuracy with value iteration and
+  policy iteration in both packages.
+
+Goal (foundation issue): a sweep within 1.15x of the floor.
+
+    python benchmarks/dp.py            # default sizes
+    python benchmarks/dp.py --quick    # small sizes, a few seconds
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import rlbook as rb
+
+try:
+    import quantecon as qe
+except ImportError:  # optional
+    qe = None
+
+
+def best_of(fn, repeats: int, number: int) -> float:
+    """Best mean time per call over ``repeats`` runs of ``number`` calls."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def sweep_row(S: int, A: int, gamma: float, repeats: int) -> dict:
+    mdp = rb.random_mdp(S, A, gamma, seed=0)
+    v = np.random.default_rng(1).normal(size=S)
+    number = max(3, int(2e8 / (S * S * A)))  # ~0.2 GFLOP of work per timing run
+    P_flat = np.ascontiguousarray(mdp.P_flat)
+    out = np.empty(S * A)
+    floor = best_of(lambda: np.dot(P_flat, v, out=out), repeats, number)
+    # rb: time `number` sweeps inside value_iteration (tol tiny so it never stops early)
+    t_rb = best_of(lambda: rb.value_iteration(mdp, tol=1e-300, max_iter=number, v0=v), repeats, 1) / number
+    row = {"S": S, "A": A, "floor_ms": floor * 1e3, "rb_ms": t_rb * 1e3}
+    if qe is not None:
+        ddp = qe.markov.DiscreteDP(mdp.R.copy(), mdp.P.copy(), gamma)
+        row["qe_ms"] = best_of(lambda: ddp.bellman_operator(v), repeats, number) * 1e3
+    return row
+
+
+def solve_row(S: int, A: int, gamma: float) -> dict:
+    mdp = rb.random_mdp(S, A, gamma, seed=0)
+    eps = 1e-6
+    t0 = time.perf_counter()
+    vi = rb.value_iteration(mdp, tol=eps)
+    t_vi = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pi = rb.policy_iteration(mdp)
+    t_pi = time.perf_counter() - t0
+    row = {"S": S, "A": A, "rb_vi_s": t_vi, "rb_vi_iter": vi.num_iter, "rb_pi_s": t_pi,
+           "rb_pi_iter": pi.num_iter}
+    if qe is not None:
+        ddp = qe.markov.DiscreteDP(mdp.R.copy(), mdp.P.copy(), gamma)
+        t0 = time.perf_counter()
+        # QuantEcon's epsilon is the distance of the returned policy's value from optimal
+        res = ddp.solve(method="value_iteration", epsilon=eps)
+        row["qe_vi_s"] = time.perf_counter() - t0
+        row["qe_vi_iter"] = res.num_iter
+        t0 = time.perf_counter()
+        res_pi = ddp.solve(method="policy_iteration")
+        row["qe_pi_s"] = time.perf_counter() - t0
+        row["agree"] = bool(np.max(np.abs(res_pi.v - pi.v)) < 1e-6)
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--gamma", type=float, default=0.95)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    sizes = [(200, 5), (500, 10)] if args.quick else [(200, 5), (500, 10), (1000, 10), (2000, 10), (3000, 20)]
+    print(f"numpy {np.__version__}; quantecon {'not installed' if qe is None else qe.__version__}; "
+          f"gamma = {args.gamma}")
+    print("\nTime per value-iteration sweep (best of repeats)")
+    head = f"{'S':>6} {'A':>4} {'floor P@v ms':>13} {'rlbook ms':>10} {'rb/floor':>9}"
+    if qe is not None:
+        head += f" {'QuantEcon ms':>13} {'QE/rb':>7}"
+    print(head)
+    ratios = []
+    for S, A in sizes:
+        r = sweep_row(S, A, args.gamma, args.repeats)
+        ratios.append(r["rb_ms"] / r["floor_ms"])
+        line = f"{S:>6} {A:>4} {r['floor_ms']:>13.3f} {r['rb_ms']:>10.3f} {ratios[-1]:>9.3f}"
+        if qe is not None:
+            line += f" {r['qe_ms']:>13.3f} {r['qe_ms'] / r['rb_ms']:>7.2f}"
+        print(line)
+    print(f"goal: rlbook sweep within 1.15x of the floor -> worst ratio {max(ratios):.3f} "
+          f"({'met' if max(ratios) <= 1.15 else 'NOT met'})")
+
+    print("\nSolving to accuracy 1e-6 (value iteration) and exactly (policy iteration), seconds")
+    head = f"{'S':>6} {'A':>4} {'rb VI':>8} {'iters':>6} {'rb PI':>8} {'iters':>6}"
+    if qe is not None:
+        head += f" {'QE VI':>8} {'iters':>6} {'QE PI':>8} {'same v*':>8}"
+    print(head)
+    for S, A in sizes[:-1] if not args.quick else sizes:
+        r = solve_row(S, A, args.gamma)
+        line = (f"{S:>6} {A:>4} {r['rb_vi_s']:>8.3f} {r['rb_vi_iter']:>6} {r['rb_pi_s']:>8.3f} "
+                f"{r['rb_pi_iter']:>6}")
+        if qe is not None:
+            line += f" {r['qe_vi_s']:>8.3f} {r['qe_vi_iter']:>6} {r['qe_pi_s']:>8.3f} {str(r['agree']):>8}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
