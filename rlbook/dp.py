@@ -72,11 +72,12 @@ class _Backup:
         self.gamma = mdp.gamma
         self.term = mdp.terminal if mdp.terminal.any() else None
         self.q = np.empty(self.S * self.A)
+        self.w = np.empty(self.S)
 
     def __call__(self, v):
         q = self.q
-        np.dot(self.P_flat, v, out=q)
-        q *= self.gamma
+        np.multiply(v, self.gamma, out=self.w)  # scale the S-vector, not the S*A result
+        np.dot(self.P_flat, self.w, out=q)
         q += self.R_flat
         q2 = q.reshape(self.S, self.A)
         if self.term is not None:
@@ -116,11 +117,16 @@ def value_iteration(mdp: FiniteMDP, tol: float = 1e-8, max_iter: int = 100_000, 
     history = [v.copy()] if record else None
     residuals = []
     converged = False
+    v_new = np.empty_like(v)
+    diff = np.empty_like(v)
     for _ in range(max_iter):
-        v_new = backup(v).max(axis=1)
-        d = float(np.max(np.abs(v_new - v)))
+        # hot loop: one (S*A, S) mat-vec, then O(S*A) work with no allocation
+        np.max(backup(v), axis=1, out=v_new)
+        np.subtract(v_new, v, out=diff)
+        np.abs(diff, out=diff)
+        d = float(diff.max())
         residuals.append(d)
-        v = v_new
+        v, v_new = v_new, v
         if record:
             history.append(v.copy())
         if d <= thresh:
