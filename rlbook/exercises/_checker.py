@@ -66,7 +66,7 @@ def compare_on_cases(exercise: str, user_fn, reference_fn, cases, rtol=1e-6, ato
                                  f"{want.shape}\n  on case {k}: {what}")
         close = np.isclose(got, want, rtol=rtol, atol=atol)
         if not close.all():
-            i = tuple(np.argwhere(~close)[0])
+            i = tuple(int(j) for j in np.argwhere(~close)[0])
             raise ExerciseFailed(
                 f"{exercise}: wrong value on case {k}: {what}\n"
                 f"  first difference at index {i}: yours {got[i]!r}, expected {want[i]!r}\n"
