@@ -66,12 +66,13 @@ def plot_grid(grid, values=None, policy=None, ax=None, title=None, fmt="{:.1f}",
             for a, (dx, dy) in enumerate(_ARROWS):
                 p = pi[s, a]
                 if p > 1e-3:
-                    ax.arrow(c, r - 0.05, p * dx, -p * dy, width=0.03, head_width=0.14 * max(p, 0.3),
-                             head_length=0.1 * max(p, 0.3), length_includes_head=True,
-                             color="crimson", alpha=0.9)
+                    scale = 0.35 + 0.65 * p  # a visible minimum length, longer when likelier
+                    ax.arrow(c, r - 0.05, scale * dx, -scale * dy, width=0.012 + 0.025 * p,
+                             head_width=0.1, head_length=0.07, length_includes_head=True,
+                             color="crimson", alpha=0.35 + 0.6 * p)
             if pi[s, 4] > 1e-3:
-                ax.add_patch(Circle((c, r - 0.05), 0.08 + 0.1 * pi[s, 4], fill=False,
-                                    edgecolor="crimson", lw=2))
+                ax.add_patch(Circle((c, r - 0.05), 0.05 + 0.08 * pi[s, 4], fill=False,
+                                    edgecolor="crimson", lw=1 + pi[s, 4], alpha=0.35 + 0.6 * pi[s, 4]))
     ax.set_xticks(range(n_c))
     ax.set_yticks(range(n_r))
     ax.set_xticks(np.arange(-0.5, n_c), minor=True)
