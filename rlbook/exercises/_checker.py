@@ -48,7 +48,7 @@ def compare_on_cases(exercise: str, user_fn, reference_fn, cases, rtol=1e-6, ato
     cases = list(cases)
     for k, case in enumerate(cases):
         what = describe(case) if describe else ", ".join(
-            f"{n}={_fmt(v) if isinstance(v, np.ndarray) else v!r}" for n, v in case.items())
+            f"{n}={_fmt(v) if isinstance(v, np.ndarray) else repr(v)}" for n, v in case.items())
         want = np.asarray(reference_fn(**case), dtype=float)
         try:
             got = user_fn(**{n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in case.items()})
@@ -69,6 +69,6 @@ def compare_on_cases(exercise: str, user_fn, reference_fn, cases, rtol=1e-6, ato
             i = tuple(int(j) for j in np.argwhere(~close)[0])
             raise ExerciseFailed(
                 f"{exercise}: wrong value on case {k}: {what}\n"
-                f"  first difference at index {i}: yours {got[i]!r}, expected {want[i]!r}\n"
+                f"  first difference at index {i}: yours {float(got[i])!r}, expected {float(want[i])!r}\n"
                 f"  yours:    {_fmt(got)}\n  expected: {_fmt(want)}")
     return CheckReport(exercise, len(cases))
