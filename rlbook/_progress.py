@@ -11,7 +11,13 @@ def progress_bar(total: int, enabled: bool, desc: str = "", unit: str = "it"):
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stdout, mininterval=0.5,
+    class _Bar(tqdm):
+        # set_postfix redraws at once by default, which ignores mininterval and
+        # floods notebook output; redraw at the bar's own pace instead.
+        def set_postfix(self, ordered_dict=None, refresh=False, **kwargs):
+            return super().set_postfix(ordered_dict, refresh, **kwargs)
+
+    return _Bar(total=total, desc=desc, unit=unit, file=sys.stdout, mininterval=0.5,
                 dynamic_ncols=False, ncols=90, leave=True)
 
 

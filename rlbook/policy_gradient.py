@@ -112,3 +112,227 @@ def exact_policy_gradient(mdp: FiniteMDP, theta, rho0) -> np.ndarray:
     q = _q_from_v(mdp, v)
     eta = _visitation(mdp, P_pi, rho0)
     return eta[:, None] * pi * (q - v[:, None])
+
+
+# ---------------------------------------------------------------------------
+# Added for the chapter *The policy gradient theorem*: the score of the tabular
+# softmax, the linear-softmax policy over state-action features, the Gaussian
+# policy for a one-dimensional action, the stationary distribution, and the
+# objectives the chapter compares.
+# ---------------------------------------------------------------------------
+
+__all__ += [
+    "softmax_score",
+    "tabular_features",
+    "linear_softmax_policy",
+    "linear_softmax_score",
+    "exact_linear_policy_gradient",
+    "gaussian_log_prob",
+    "gaussian_score",
+    "stationary_distribution",
+    "average_value",
+    "average_reward",
+]
+
+
+def softmax_score(theta, s, a) -> np.ndarray:
+    r"""Score ``grad_theta ln pi(a|s)`` of the tabular softmax, an ``(S, A)`` array.
+
+    .. math:: \frac{\partial \ln \pi(a|s)}{\partial \theta_{s',b}} = \mathbb 1[s' = s]\,\big(\mathbb 1[b = a] - \pi(b|s)\big),
+
+    i.e. the row ``s`` holds ``e_a - pi(.|s)`` and every other row is 0 (the
+    tabular case of ``phi(s, a) - E_pi[phi(s, .)]``; chapter *The policy
+    gradient theorem*).
+
+    Parameters
+    ----------
+    theta : array_like (S, A)
+    s, a : int
+        The state and the action.
+    """
+    pi = softmax_policy(theta)
+    S, A = pi.shape
+    s = _check_index(s, S, "s", "state")
+    a = _check_index(a, A, "a", "action")
+    g = np.zeros((S, A))
+    g[s] = -pi[s]
+    g[s, a] += 1.0
+    return g
+
+
+def _check_index(x, n, name, what):
+    import numbers
+
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an integer {what}, got {x!r}")
+    if not 0 <= x < n:
+        raise ValueError(f"{name} is {x}, expected a {what} in [0, {n - 1}]")
+    return int(x)
+
+
+def tabular_features(n_states: int, n_actions: int) -> np.ndarray:
+    """One-hot state-action features ``phi(s, a) = e_{(s, a)}``, shape ``(S, A, S * A)``.
+
+    With them the linear softmax is the tabular softmax with
+    ``theta = theta_tab.ravel()``.
+    """
+    from ._validate import check_int
+
+    S = check_int(n_states, "n_states", 1)
+    A = check_int(n_actions, "n_actions", 1)
+    return np.eye(S * A).reshape(S, A, S * A)
+
+
+def _check_phi(phi, theta):
+    phi = as_float_array(phi, "phi", ndim=3)
+    theta = as_float_array(theta, "theta", ndim=1)
+    if phi.shape[2] != theta.shape[0]:
+        raise ValueError(f"theta has shape {theta.shape} but phi has shape {phi.shape}; "
+                         f"expected theta of shape ({phi.shape[2]},), one weight per feature")
+    if phi.shape[0] == 0 or phi.shape[1] == 0:
+        raise ValueError(f"phi has shape {phi.shape}, expected at least one state and one action")
+    return phi, theta
+
+
+def linear_softmax_policy(theta, phi) -> np.ndarray:
+    r"""Linear-softmax policy ``pi(a|s) = exp(theta^T phi(s, a)) / sum_b exp(theta^T phi(s, b))``.
+
+    Parameters
+    ----------
+    theta : array_like (d,)
+        Weights.
+    phi : array_like (S, A, d)
+        State-action features ``phi[s, a] = phi(s, a)``.
+
+    Returns
+    -------
+    pi : ndarray (S, A)
+    """
+    phi, theta = _check_phi(phi, theta)
+    return softmax_policy(phi @ theta)
+
+
+def linear_softmax_score(theta, phi) -> np.ndarray:
+    r"""Score of the linear softmax for every pair, ``(S, A, d)``:
+
+    .. math:: \nabla_\theta \ln \pi(a|s) = \phi(s, a) - \sum_b \pi(b|s)\, \phi(s, b)
+              = \phi(s, a) - \mathbb E_{\pi}[\phi(s, \cdot)].
+
+    Derived in SymPy in the chapter *The policy gradient theorem*.
+    """
+    phi, theta = _check_phi(phi, theta)
+    pi = softmax_policy(phi @ theta)
+    return phi - np.einsum("sb,sbd->sd", pi, phi)[:, None, :]
+
+
+def exact_linear_policy_gradient(mdp: FiniteMDP, theta, phi, rho0) -> np.ndarray:
+    r"""Exact ``grad_theta J`` of a linear-softmax policy by the policy gradient theorem.
+
+    .. math:: \nabla_\theta J = \sum_s \eta(s) \sum_a \pi(a|s)\, q_\pi(s, a)\,
+              \big(\phi(s, a) - \mathbb E_\pi[\phi(s, \cdot)]\big),
+
+    with the unnormalised discounted visitation ``eta``. With
+    ``phi = tabular_features(S, A)`` it is ``exact_policy_gradient`` flattened.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+    theta : array_like (d,)
+    phi : array_like (S, A, d)
+    rho0 : array_like (S,)
+
+    Returns
+    -------
+    grad : ndarray (d,)
+    """
+    _check_mdp(mdp)
+    phi, theta = _check_phi(phi, theta)
+    if phi.shape[:2] != (mdp.n_states, mdp.n_actions):
+        raise ValueError(f"phi has shape {phi.shape}, expected ({mdp.n_states}, {mdp.n_actions}, d) "
+                         "for this MDP")
+    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
+    pi = softmax_policy(phi @ theta)
+    P_pi, r_pi = policy_matrices(mdp, pi)
+    v = _solve_v(mdp, P_pi, r_pi)
+    q = _q_from_v(mdp, v)
+    eta = _visitation(mdp, P_pi, rho0)
+    score = phi - np.einsum("sb,sbd->sd", pi, phi)[:, None, :]
+    return np.einsum("s,sa,sa,sad->d", eta, pi, q, score)
+
+
+def gaussian_log_prob(a, mean, std) -> np.ndarray:
+    r"""``ln N(a; mean, std^2) = -(a - mean)^2 / (2 std^2) - ln std - ln(2 pi) / 2``
+    (broadcast over arrays); the policy ``pi(a|s) = N(a; mu(s), sigma(s)^2)`` for a
+    one-dimensional continuous action."""
+    a, mean, std = _gauss_args(a, mean, std)
+    return -0.5 * ((a - mean) / std) ** 2 - np.log(std) - 0.5 * np.log(2 * np.pi)
+
+
+def gaussian_score(a, mean, std) -> np.ndarray:
+    r"""Score of the Gaussian policy with respect to its mean and standard deviation,
+    stacked on a leading axis of length 2:
+
+    .. math:: \frac{\partial \ln \pi}{\partial \mu} = \frac{a - \mu}{\sigma^2},\qquad
+              \frac{\partial \ln \pi}{\partial \sigma} = \frac{(a - \mu)^2 - \sigma^2}{\sigma^3}.
+
+    (A reader exercise of the chapter *The policy gradient theorem*.) For a
+    mean ``mu = theta^T x(s)`` the chain rule multiplies the first row by ``x(s)``.
+    """
+    a, mean, std = _gauss_args(a, mean, std)
+    z = a - mean
+    return np.stack(np.broadcast_arrays(z / std**2, (z**2 - std**2) / std**3))
+
+
+def _gauss_args(a, mean, std):
+    a = as_float_array(a, "a")
+    mean = as_float_array(mean, "mean")
+    std = as_float_array(std, "std")
+    if (std <= 0).any():
+        i = np.argwhere(np.atleast_1d(std) <= 0)[0]
+        raise ValueError(f"std[{', '.join(map(str, i))}] is {np.atleast_1d(std)[tuple(i)]}, "
+                         "expected a standard deviation > 0")
+    try:
+        np.broadcast_shapes(a.shape, mean.shape, std.shape)
+    except ValueError:
+        raise ValueError(f"a, mean and std have shapes {a.shape}, {mean.shape}, {std.shape}, "
+                         "which do not broadcast together") from None
+    return a, mean, std
+
+
+def stationary_distribution(mdp: FiniteMDP, pi) -> np.ndarray:
+    r"""Stationary distribution ``d_pi`` of the chain ``P_pi``: ``d^T P_pi = d^T``, ``sum d = 1``.
+
+    Solved as a least-squares system with the normalisation row appended; raises
+    if the chain has no unique stationary distribution (several closed classes).
+    """
+    P_pi, _ = policy_matrices(mdp, pi)
+    S = mdp.n_states
+    M = np.vstack([P_pi.T - np.eye(S), np.ones((1, S))])
+    rhs = np.zeros(S + 1)
+    rhs[-1] = 1.0
+    if np.linalg.matrix_rank(M) < S:
+        raise ValueError("P_pi has several closed classes, so its stationary distribution "
+                         "is not unique; expected an irreducible chain under pi")
+    d, *_ = np.linalg.lstsq(M, rhs, rcond=None)
+    d = np.clip(d, 0.0, None)
+    return d / d.sum()
+
+
+def average_value(mdp: FiniteMDP, pi, d) -> float:
+    r"""``v_bar = sum_s d(s) v_pi(s)`` for a state distribution ``d`` (``rho0`` gives
+    :func:`policy_objective`; the stationary ``d_pi`` gives the average value)."""
+    P_pi, r_pi = policy_matrices(mdp, pi)
+    d = check_distribution(d, mdp.n_states, "d")
+    return float(d @ _solve_v(mdp, P_pi, r_pi))
+
+
+def average_reward(mdp: FiniteMDP, pi) -> float:
+    r"""``r_bar = sum_s d_pi(s) r_pi(s)`` under the stationary distribution ``d_pi``.
+
+    Notes
+    -----
+    Under ``d_pi``, ``r_bar = (1 - gamma) v_bar`` (chapter *The policy gradient
+    theorem*), because ``d_pi^T (I - gamma P_pi)^{-1} = d_pi^T / (1 - gamma)``.
+    """
+    _, r_pi = policy_matrices(mdp, pi)
+    return float(stationary_distribution(mdp, pi) @ r_pi)
