@@ -6,7 +6,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).parent
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("TQDM_DISABLE", "0")
 
 
 def toc_notebooks():

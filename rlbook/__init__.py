@@ -16,6 +16,7 @@ module                    chapter
 ``pg_estimators``,
 ``torch_pg``
 ``information``,          TRPO and PPO
+``improvement``,
 ``trust_region``,
 ``ppo``, ``agents``
 ``plot``                  figures used throughout
@@ -33,6 +34,7 @@ from .policy_gradient import *  # noqa: F401,F403
 from .pg_estimators import *  # noqa: F401,F403
 from .torch_pg import *  # noqa: F401,F403
 from .information import *  # noqa: F401,F403
+from .improvement import *  # noqa: F401,F403
 from .trust_region import *  # noqa: F401,F403
 from .ppo import *  # noqa: F401,F403
 from .agents import *  # noqa: F401,F403

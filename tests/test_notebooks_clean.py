@@ -40,6 +40,7 @@ API_NAMES = [
     "FiniteMDP", "policy_matrices", "evaluate_policy", "q_from_v", "greedy_policy",
     "value_iteration", "policy_iteration", "truncated_policy_iteration", "GridWorld",
     "softmax_policy", "discounted_visitation", "policy_objective", "exact_policy_gradient",
+    "natural_policy_gradient", "conjugate_gradient", "gae", "clipped_surrogate_objective",
 ]
 
 
