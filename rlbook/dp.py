@@ -73,6 +73,20 @@ class _Backup:
         self.term = mdp.terminal if mdp.terminal.any() else None
         self.q = np.empty(self.S * self.A)
         self.w = np.empty(self.S)
+        q2 = self.q.reshape(self.S, self.A)
+        # column views of the q buffer, built once: max over actions without
+        # NumPy's slow reduction along a short last axis
+        self.cols = [q2[:, a] for a in range(self.A)] if 1 < self.A <= 16 else None
+
+    def max_into(self, out):
+        """``out[s] = max_a q[s, a]`` for the q of the last call."""
+        if self.cols is None:
+            return np.max(self.q.reshape(self.S, self.A), axis=1, out=out)
+        cols = self.cols
+        np.maximum(cols[0], cols[1], out=out)
+        for c in cols[2:]:
+            np.maximum(out, c, out=out)
+        return out
 
     def __call__(self, v):
         q = self.q
@@ -121,7 +135,8 @@ def value_iteration(mdp: FiniteMDP, tol: float = 1e-8, max_iter: int = 100_000, 
     diff = np.empty_like(v)
     for _ in range(max_iter):
         # hot loop: one (S*A, S) mat-vec, then O(S*A) work with no allocation
-        np.max(backup(v), axis=1, out=v_new)
+        backup(v)
+        backup.max_into(v_new)
         np.subtract(v_new, v, out=diff)
         np.abs(diff, out=diff)
         d = float(diff.max())

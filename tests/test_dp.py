@@ -123,3 +123,13 @@ def test_solver_validation_errors():
         rb.greedy_policy(np.zeros(3))
     with pytest.raises(ValueError, match=r"v must have shape \(4,\)"):
         rb.bellman_optimality_operator(mdp, np.zeros(5))
+
+
+@pytest.mark.parametrize("A", [1, 2, 17, 25])
+def test_value_iteration_max_over_actions_paths(A):
+    """Few actions use an elementwise maximum over columns, many the axis reduction:
+    both must give the same optimum as policy iteration."""
+    mdp = rb.random_mdp(12, A, 0.9, seed=A)
+    vi, pi = rb.value_iteration(mdp, tol=1e-10), rb.policy_iteration(mdp)
+    assert sup(vi.v - pi.v) <= 1e-9
+    np.testing.assert_array_equal(vi.policy, pi.policy)
