@@ -362,9 +362,30 @@ def excursion_gradient(mdp: FiniteMDP, theta, beta, rho0) -> np.ndarray:
 
     .. math:: g_\beta = \sum_s \eta_\beta(s) \sum_a \nabla_\theta \pi(a|s)\, q_\pi(s, a),
 
-    the policy gradient theorem with the visitation ``eta_beta`` of the
-    *behaviour* policy in place of ``eta_pi``. It equals ``grad J`` when
-    ``beta = pi`` and differs from it otherwise.
+    the policy gradient theorem with the unnormalised discounted visitation
+    ``eta_beta`` of the *behaviour* policy (from ``rho0``) in place of ``eta_pi``.
+    It equals ``grad J`` when ``beta = pi`` and differs from it otherwise.
+
+    Notes
+    -----
+    This is the approximate gradient of Degris et al. (2012) for the excursion
+    objective ``J_beta = sum_s d_beta(s) v_pi(s)``, with ``d_beta = eta_beta``: it
+    drops the term ``sum_s eta_beta(s) sum_a pi(a|s) grad q_pi(s, a)``, so it is
+    *not* the exact gradient of ``eta_beta^T v_pi`` either (chapter *The policy
+    gradient theorem*).
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+    theta : array_like (S, A)
+        Preferences of the target policy ``pi = softmax(theta)``.
+    beta : array_like (S, A)
+        Behaviour policy, positive wherever ``pi`` is.
+    rho0 : array_like (S,)
+
+    Returns
+    -------
+    g_beta : ndarray (S, A)
     """
     _check_mdp(mdp)
     theta = as_float_array(theta, "theta", shape=(mdp.n_states, mdp.n_actions))
@@ -426,8 +447,21 @@ def optimal_baseline(pi, q) -> np.ndarray:
               \qquad \|\nabla \ln\pi(a|s)\|^2 = \|e_a - \pi(\cdot|s)\|^2 .
 
     It minimises the trace of the covariance of one step's term
-    ``(q(s, A) - b) grad ln pi(A|s)``, ``A ~ pi(.|s)``. Where every action has
-    a zero score (a deterministic row) it falls back to ``v(s)``.
+    ``(q(s, A) - b) grad ln pi(A|s)``, ``A ~ pi(.|s)`` (Greensmith et al., 2004;
+    derived in the chapter *The policy gradient theorem*). Where every action has
+    a zero score (a deterministic row) the variance does not depend on ``b`` and
+    it falls back to ``v(s)``.
+
+    Parameters
+    ----------
+    pi : array_like (S, A)
+        The policy (rows are distributions).
+    q : array_like (S, A)
+        Action values.
+
+    Returns
+    -------
+    b : ndarray (S,)
     """
     q = as_float_array(q, "q", ndim=2)
     pi = check_policy(pi, *q.shape)
@@ -469,6 +503,7 @@ def enumerate_trajectories(mdp: FiniteMDP, pi, horizon: int, rho0, max_paths: in
     pi = check_policy(pi, S, A)
     T = check_int(horizon, "horizon", 1)
     rho0 = check_distribution(rho0, S, "rho0")
+    max_paths = check_int(max_paths, "max_paths", 1)
     s = np.flatnonzero(rho0 > 0)
     p = rho0[s]
     hist_s = np.empty((s.size, 0), dtype=int)

@@ -54,7 +54,8 @@ def discounted_visitation(mdp: FiniteMDP, pi, rho0) -> np.ndarray:
     Computed exactly as ``eta^T = rho0^T (I - gamma P_pi)^{-1}`` over the
     non-terminal states; terminal states, where no decision is taken, get 0.
     ``sum_s eta(s) = 1 / (1 - gamma)`` when no state is terminal, and
-    ``(1 - gamma) eta`` is then a distribution.
+    ``(1 - gamma) eta`` is then a distribution. With ``gamma = 1`` the policy
+    must be proper (``eta`` is then the expected number of visits).
 
     Parameters
     ----------
@@ -79,7 +80,17 @@ def _visitation(mdp, P_pi, rho0):
 
 
 def policy_objective(mdp: FiniteMDP, pi, rho0) -> float:
-    r"""``J = sum_s rho0(s) v_pi(s)``, the expected discounted return from ``rho0``."""
+    r"""``J = sum_s rho0(s) v_pi(s) = rho0^T (I - gamma P_pi)^{-1} r_pi``, the expected
+    discounted return from ``S_0 ~ rho0`` (terminal states have value 0; with
+    ``gamma = 1`` the policy must be proper).
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+    pi : array_like (S, A)
+    rho0 : array_like (S,)
+        Initial-state distribution.
+    """
     P_pi, r_pi = policy_matrices(mdp, pi)
     rho0 = check_distribution(rho0, mdp.n_states, "rho0")
     return float(rho0 @ _solve_v(mdp, P_pi, r_pi))
@@ -91,7 +102,11 @@ def exact_policy_gradient(mdp: FiniteMDP, theta, rho0) -> np.ndarray:
     For the tabular softmax, ``d pi(b|s) / d theta[s, a] = pi(b|s) (1[a = b] - pi(a|s))``,
     so the theorem reduces to
 
-    .. math:: \frac{\partial J}{\partial \theta_{s,a}} = \eta(s)\,\pi(a|s)\,\big(q_\pi(s,a) - v_\pi(s)\big).
+    .. math:: \frac{\partial J}{\partial \theta_{s,a}} = \eta(s)\,\pi(a|s)\,\big(q_\pi(s,a) - v_\pi(s)\big),
+
+    with the *unnormalised* visitation ``eta`` of :func:`discounted_visitation`
+    (a normalised ``(1 - gamma) eta`` would give ``(1 - gamma) grad J``). Valid for a
+    finite MDP with ``gamma < 1``, or ``gamma = 1`` and a proper policy (checked).
 
     Parameters
     ----------

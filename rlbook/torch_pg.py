@@ -178,8 +178,11 @@ def train_reinforce(config: ReinforceConfig = ReinforceConfig(), progress: bool 
     .. math:: \theta \leftarrow \theta + \alpha\, \frac1N \sum_n \sum_t \hat G^n_t\,
               \nabla_\theta \ln \pi_\theta(A^n_t | S^n_t)
 
-    (through Adam), where ``G_t`` is the discounted reward-to-go, standardised
-    over the batch if ``config.normalize_returns``. Deterministic for a fixed
+    (through Adam), where ``hat G_t`` is the discounted reward-to-go
+    ``G_t = sum_{k >= t} gamma^{k - t} R_{k+1}``, multiplied by ``gamma^t`` if
+    ``config.discount_steps`` (without it the update is not an unbiased estimate of
+    the discounted gradient: the chapter's pitfall), then standardised over the
+    batch if ``config.normalize_returns``. Deterministic for a fixed
     ``config.seed`` (the caller's global torch random state is left untouched).
 
     Parameters

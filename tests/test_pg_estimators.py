@@ -199,6 +199,32 @@ def test_errors():
         rb.optimal_baseline(np.ones((2, 2)), np.zeros((2, 2)))
 
 
+def test_more_error_paths():
+    mdp, theta, _, rho0 = _layered(0)
+    with pytest.raises(ValueError, match="max_paths is 0"):
+        rb.enumerate_trajectories(mdp, rb.softmax_policy(theta), 3, rho0, max_paths=0)
+    with pytest.raises(ValueError, match="n_layers is 0"):
+        rb.random_layered_mdp(0, 2, 2)
+    with pytest.raises(ValueError, match="config.n_episodes is 1"):
+        rb.train_reinforce_tabular(mdp, rho0, rb.TabularReinforceConfig(n_episodes=1))
+    with pytest.raises(ValueError, match="config.learning_rate is 0"):
+        rb.train_reinforce_tabular(mdp, rho0, rb.TabularReinforceConfig(learning_rate=0.0))
+    with pytest.raises(ValueError, match=r"theta0 must have shape \(7, 2\)"):
+        rb.train_reinforce_tabular(mdp, rho0, rb.TabularReinforceConfig(n_iterations=1), theta0=np.zeros((2, 2)))
+
+
+def test_excursion_gradient_is_not_the_gradient_of_the_excursion_objective():
+    # Degris et al.'s approximation drops sum_s eta_beta(s) sum_a pi grad q
+    mdp, theta, beta, rho0 = _layered(1)
+    eta_b = rb.discounted_visitation(mdp, beta, rho0)
+    exc = rb.excursion_gradient(mdp, theta, beta, rho0)
+    true = eta_b.sum() * rb.exact_policy_gradient(mdp, theta, eta_b / eta_b.sum())
+    assert np.abs(exc - true).max() > 1e-3
+    pi = rb.softmax_policy(theta)
+    np.testing.assert_allclose(rb.excursion_gradient(mdp, theta, pi, rho0),
+                               rb.exact_policy_gradient(mdp, theta, rho0), atol=1e-12)
+
+
 @pytest.mark.parametrize("discount", [True, False])
 def test_finite_horizon_gradient_is_the_exact_expectation(discount):
     for mdp in (rb.random_layered_mdp(3, 2, 2, gamma=0.9, seed=0), rb.random_mdp(2, 2, 0.8, seed=1)):

@@ -137,6 +137,20 @@ def test_errors():
         rb.stationary_distribution(two, np.ones((2, 1)))
 
 
+def test_more_error_paths():
+    with pytest.raises(ValueError, match="expected at least one action"):
+        rb.softmax_policy(np.zeros((2, 0)))
+    with pytest.raises(ValueError, match="n_states is 0"):
+        rb.tabular_features(0, 2)
+    with pytest.raises(ValueError, match=r"phi has shape \(0, 2, 3\), expected at least one state"):
+        rb.linear_softmax_policy(np.zeros(3), np.zeros((0, 2, 3)))
+    with pytest.raises(TypeError, match="s must be an integer"):
+        rb.softmax_score(np.zeros((3, 2)), 1.0, 0)
+    mdp, theta, _ = _setup(0)
+    with pytest.raises(ValueError, match="d sums to"):
+        rb.average_value(mdp, rb.softmax_policy(theta), np.full(5, 0.5))
+
+
 # -- exercise checkers ------------------------------------------------------------
 
 def test_exercise_checkers_accept_reference_and_reject_wrong_answers():

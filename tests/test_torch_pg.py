@@ -65,3 +65,21 @@ def test_errors():
         rb.train_reinforce({"n_episodes": 3})
     with pytest.raises(ValueError, match="expected a Box observation and a Discrete action"):
         rb.train_reinforce(rb.ReinforceConfig(env_id="FrozenLake-v1", n_episodes=1))
+
+
+@pytest.mark.parametrize("field, value, msg", [
+    ("episodes_per_update", 0, "config.episodes_per_update is 0"),
+    ("hidden", 0, "config.hidden is 0"),
+    ("learning_rate", -1.0, "config.learning_rate is -1.0"),
+    ("max_steps", 0, "config.max_steps is 0"),
+    ("seed", -1, "config.seed is -1"),
+])
+def test_config_error_paths(field, value, msg):
+    with pytest.raises(ValueError, match=msg):
+        rb.train_reinforce(rb.ReinforceConfig(**{field: value}))
+
+
+def test_linear_theta_shape_error():
+    mdp = rb.random_mdp(3, 2, 0.9, seed=0)
+    with pytest.raises(ValueError, match="theta must have 1"):
+        rb.autograd_policy_gradient(mdp, np.zeros((3, 2)), np.full(3, 1 / 3), phi=np.zeros((3, 2, 4)))
