@@ -121,14 +121,22 @@ def evaluate_policy(mdp: FiniteMDP, pi) -> np.ndarray:
     return _solve_v(mdp, P_pi, r_pi)
 
 
-def _solve_v(mdp, P_pi, r_pi):
+def _solve_live(mdp, P_pi, b, transpose=False):
+    """Solve ``(I - gamma P_pi) x = b`` (or its transpose) on the non-terminal
+    states, with ``x = 0`` on terminal states; with ``gamma = 1`` the policy
+    must be proper. State values (``b = r_pi``) and the discounted visitation
+    (``b = rho0``, transposed) are both this one system."""
     if mdp.gamma == 1.0:
         _proper_check(mdp, P_pi)
     live = ~mdp.terminal
-    v = np.zeros(mdp.n_states)
+    x = np.zeros(mdp.n_states)
     M = np.eye(int(live.sum())) - mdp.gamma * P_pi[np.ix_(live, live)]
-    v[live] = np.linalg.solve(M, r_pi[live])
-    return v
+    x[live] = np.linalg.solve(M.T if transpose else M, b[live])
+    return x
+
+
+def _solve_v(mdp, P_pi, r_pi):
+    return _solve_live(mdp, P_pi, r_pi)
 
 
 @dataclass(frozen=True)

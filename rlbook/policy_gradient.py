@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float_array, check_distribution
-from .bellman import _proper_check, _q_from_v, _solve_v
+from .bellman import _q_from_v, _solve_live, _solve_v
 from .mdp import FiniteMDP, _check_mdp, policy_matrices
 
 __all__ = [
@@ -70,13 +70,7 @@ def discounted_visitation(mdp: FiniteMDP, pi, rho0) -> np.ndarray:
 
 
 def _visitation(mdp, P_pi, rho0):
-    if mdp.gamma == 1.0:
-        _proper_check(mdp, P_pi)
-    live = ~mdp.terminal
-    eta = np.zeros(mdp.n_states)
-    M = np.eye(int(live.sum())) - mdp.gamma * P_pi[np.ix_(live, live)]
-    eta[live] = np.linalg.solve(M.T, rho0[live])
-    return eta
+    return _solve_live(mdp, P_pi, rho0, transpose=True)  # eta^T (I - gamma P_pi) = rho0^T
 
 
 def policy_objective(mdp: FiniteMDP, pi, rho0) -> float:
