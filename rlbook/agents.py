@@ -99,7 +99,7 @@ class PPOConfig:
     target_kl: float | None = None
     """Stop the epochs of an update early once the approximate KL exceeds this (None: never)."""
     normalize_advantages: bool = True
-    """Standardise the advantages within each minibatch."""
+    """Standardise the advantages within each minibatch (minibatches of one sample are left as they are)."""
     hidden_sizes: tuple = (64, 64)
     """Hidden layer widths of the policy and of the value network (separate networks)."""
     adam_eps: float = 1e-5
@@ -584,7 +584,8 @@ def train_ppo(config: PPOConfig | None = None, progress: bool = False) -> TrainR
     Parameters
     ----------
     config : PPOConfig, optional
-        Defaults to ``PPOConfig()`` (rl-zoo CartPole-v1 settings).
+        Defaults to ``PPOConfig()``: the rl-zoo CartPole-v1 settings with 10 epochs instead of
+        the zoo's 20 (:meth:`PPOConfig.rl_zoo_cartpole` has them exactly).
     progress : bool
         Show a progress bar over environment steps.
 
@@ -620,7 +621,8 @@ def train_ppo(config: PPOConfig | None = None, progress: bool = False) -> TrainR
                 for g in opt.param_groups:
                     g["lr"] = lr
                 obs, act, old_logp, _, old_val, adv, ret = col.collect()
-                norm_once = config.normalize_advantages and n_mb == 1
+                # standardise only minibatches of >= 2 samples (the std of one sample is nan)
+                norm_once = config.normalize_advantages and n_mb == 1 and mbs > 1
                 if norm_once:
                     adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                 kls, cfs, vls = [], [], []
@@ -637,7 +639,7 @@ def train_ppo(config: PPOConfig | None = None, progress: bool = False) -> TrainR
                             idx = perm[m * mbs:(m + 1) * mbs]
                             o_mb, a_mb, lp_mb, r_mb, ov_mb, ad_mb = (obs[idx], act[idx], old_logp[idx], ret[idx],
                                                                      old_val[idx], adv[idx])
-                            if config.normalize_advantages:
+                            if config.normalize_advantages and mbs > 1:
                                 ad_mb = (ad_mb - ad_mb.mean()) / (ad_mb.std() + 1e-8)
                         p = policy(o_mb)
                         ent = policy.entropy(p) if config.ent_coef > 0 else no_entropy

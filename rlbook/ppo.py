@@ -219,8 +219,8 @@ class PPOLosses:
     total: object
     """``policy_loss + vf_coef * value_loss - ent_coef * entropy_bonus``, to be minimised."""
     approx_kl: object
-    """``mean((rho - 1) - log rho)``, an unbiased non-negative estimate of ``KL(pi_old || pi_new)``
-    (``None`` with ``diagnostics=False``)."""
+    """``mean((rho - 1) - log rho)``, a non-negative estimate of ``KL(pi_old || pi_new)``, unbiased
+    when the actions were sampled from ``pi_old`` (``None`` with ``diagnostics=False``)."""
     clip_fraction: object
     """Fraction of samples with ``|rho - 1| > eps``."""
 

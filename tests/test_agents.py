@@ -194,3 +194,10 @@ def test_diagnostics_target_kl_and_value_clip():
     # the tiny target KL stops every update after its first epoch
     np.testing.assert_array_equal(res.diagnostics["epochs"], 1)
     assert np.all(res.diagnostics["entropy"] > 0) and np.all(res.diagnostics["entropy"] <= np.log(2) + 1e-6)
+
+
+def test_minibatch_of_one_sample_does_not_produce_nan():
+    # the std of a single advantage is nan: standardising it would poison every parameter
+    res = rb.train_ppo(rb.PPOConfig(total_steps=32, n_envs=2, n_steps=8, minibatch_size=1, epochs=1, seed=0))
+    assert all(torch.isfinite(p).all() for p in res.policy.parameters())
+    assert all(torch.isfinite(p).all() for p in res.value_fn.parameters())
