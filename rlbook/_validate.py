@@ -97,3 +97,8 @@ def check_distribution(x, n: int, name: str) -> np.ndarray:
 
 def check_vector(x, n: int, name: str) -> np.ndarray:
     return as_float_array(x, name, shape=(n,))
+
+
+def is_torch(x) -> bool:
+    """Whether ``x`` is a torch tensor (without importing torch)."""
+    return type(x).__module__.startswith("torch")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validate import is_torch as _is_torch
 from ._validate import as_float_array, check_gamma, check_positive
 
 __all__ = [
@@ -26,10 +27,6 @@ __all__ = [
     "PPOLosses",
     "ppo_losses",
 ]
-
-
-def _is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch")
 
 
 def _check_lam(lam) -> float:

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._validate import is_torch as _is_torch
 from ._validate import check_int, check_positive
 from .mdp import FiniteMDP, _check_mdp
 from .policy_gradient import discounted_visitation, exact_policy_gradient, softmax_policy
@@ -28,10 +29,6 @@ __all__ = [
     "TRPOStepResult",
     "trpo_step",
 ]
-
-
-def _is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch")
 
 
 def _dot(a, b) -> float:
