@@ -130,8 +130,13 @@ def _solve_live(mdp, P_pi, b, transpose=False):
         _proper_check(mdp, P_pi)
     live = ~mdp.terminal
     x = np.zeros(mdp.n_states)
-    M = np.eye(int(live.sum())) - mdp.gamma * P_pi[np.ix_(live, live)]
-    x[live] = np.linalg.solve(M.T if transpose else M, b[live])
+    sub = P_pi if live.all() else P_pi[np.ix_(live, live)]
+    M = sub * (-mdp.gamma)          # M = I - gamma P, built without an identity matrix
+    M.flat[:: M.shape[0] + 1] += 1.0
+    if live.all():
+        x[:] = np.linalg.solve(M.T if transpose else M, b)
+    else:
+        x[live] = np.linalg.solve(M.T if transpose else M, b[live])
     return x
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._validate import check_int, check_policy, check_positive, check_vector
 from .bellman import _solve_v
-from .mdp import FiniteMDP, _check_mdp
+from .mdp import FiniteMDP, _check_mdp, _policy_matrices
 from .optimality import greedy_actions, greedy_policy
 
 __all__ = ["SolveResult", "value_iteration", "policy_iteration", "truncated_policy_iteration"]
@@ -180,8 +180,10 @@ def policy_iteration(mdp: FiniteMDP, pi0=None, max_iter: int = 10_000, record: b
     actions = None
     converged = False
     for _ in range(max_iter):
-        P_pi = np.einsum("sa,sat->st", pi, mdp.P)
-        r_pi = np.einsum("sa,sa->s", pi, mdp.R)
+        if actions is None:
+            P_pi, r_pi = _policy_matrices(mdp, pi)
+        else:  # deterministic policy: P_pi is a gather of one row per state
+            P_pi, r_pi = mdp.P[rows, actions], mdp.R[rows, actions]
         v = _solve_v(mdp, P_pi, r_pi)
         if record:
             history.append(v.copy())
@@ -196,8 +198,6 @@ def policy_iteration(mdp: FiniteMDP, pi0=None, max_iter: int = 10_000, record: b
                 converged = True
                 break
         actions = new
-        pi = np.zeros((S, A))
-        pi[rows, actions] = 1.0
     return _result(mdp, v, backup, len(residuals), residuals, history, converged)
 
 
