@@ -32,20 +32,41 @@ def _fmt(x) -> str:
 
 
 def compare_on_cases(exercise: str, user_fn, reference_fn, cases, rtol=1e-6, atol=1e-8,
-                     describe=None) -> CheckReport:
+                     describe=None, diagnose=None) -> CheckReport:
     """Call ``user_fn(**case)`` and ``reference_fn(**case)`` on every case and
     compare the results as arrays.
+
+    Parameters
+    ----------
+    describe : callable, optional
+        ``case -> str`` used in messages instead of listing the arguments.
+    diagnose : callable, optional
+        ``(user_fn, cases) -> str or None``, called when a case fails: a hint
+        naming the typical mistake the answer matches (appended to the message).
 
     Raises
     ------
     ExerciseFailed
         On the first case where the function raises, returns the wrong shape
         or differs from the reference; the message shows the case, both
-        answers, and the first entry that differs.
+        answers, the first entry that differs and, if ``diagnose`` finds one,
+        a hint.
+    TypeError
+        If ``user_fn`` is not callable.
     """
     if not callable(user_fn):
         raise TypeError(f"{exercise}: expected a function, got {type(user_fn).__name__}")
     cases = list(cases)
+    try:
+        return _compare(exercise, user_fn, reference_fn, cases, rtol, atol, describe)
+    except ExerciseFailed as exc:
+        hint = diagnose(user_fn, cases) if diagnose is not None else None
+        if hint is None:
+            raise
+        raise ExerciseFailed(f"{exc}\n  Hint: {hint}") from None
+
+
+def _compare(exercise, user_fn, reference_fn, cases, rtol, atol, describe) -> CheckReport:
     for k, case in enumerate(cases):
         what = describe(case) if describe else ", ".join(
             f"{n}={_fmt(v) if isinstance(v, np.ndarray) else repr(v)}" for n, v in case.items())

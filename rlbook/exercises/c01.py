@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..sampling import discounted_returns
-from ._checker import CheckReport, ExerciseFailed, compare_on_cases
+from ._checker import CheckReport, compare_on_cases
 
 __all__ = ["check_discounted_returns"]
 
@@ -65,16 +65,7 @@ def check_discounted_returns(fn) -> CheckReport:
     differs and, when the answer matches a typical mistake (discount exponent
     off by one, no discount, returns accumulated forwards, ...), a hint.
     """
-    if not callable(fn):
-        raise TypeError(f"{_EXERCISE}: expected a function, got {type(fn).__name__}")
-    cases = _cases()
-    try:
-        return compare_on_cases(_EXERCISE, fn, discounted_returns, cases)
-    except ExerciseFailed as exc:
-        hint = _diagnose(fn, cases)
-        if hint is None:
-            raise
-        raise ExerciseFailed(f"{exc}\n  Hint: {hint}") from None
+    return compare_on_cases(_EXERCISE, fn, discounted_returns, _cases(), diagnose=_diagnose)
 
 
 def _diagnose(fn, cases):

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..mdp import FiniteMDP, random_mdp
 from ..optimality import bellman_optimality_operator, greedy_policy
-from ._checker import CheckReport, ExerciseFailed, compare_on_cases
+from ._checker import CheckReport, compare_on_cases
 
 __all__ = ["check_bellman_optimality_operator", "check_greedy_policy"]
 
@@ -41,15 +41,8 @@ def _diagnose(fn, cases, reference, variants):
 
 
 def _check(exercise, fn, reference, cases, variants, describe) -> CheckReport:
-    if not callable(fn):
-        raise TypeError(f"{exercise}: expected a function, got {type(fn).__name__}")
-    try:
-        return compare_on_cases(exercise, fn, reference, cases, describe=describe)
-    except ExerciseFailed as exc:
-        hint = _diagnose(fn, cases, reference, variants)
-        if hint is None:
-            raise
-        raise ExerciseFailed(f"{exc}\n  Hint: {hint}") from None
+    return compare_on_cases(exercise, fn, reference, cases, describe=describe,
+                            diagnose=lambda f, cs: _diagnose(f, cs, reference, variants))
 
 
 def _describe_mdp(case):

@@ -6,7 +6,7 @@ import numpy as np
 from ..bellman import evaluate_policy
 from ..dp import policy_iteration
 from ..mdp import FiniteMDP, random_mdp
-from ._checker import CheckReport, ExerciseFailed, compare_on_cases
+from ._checker import CheckReport, compare_on_cases
 
 __all__ = ["check_value_iteration", "check_policy_iteration"]
 
@@ -99,17 +99,8 @@ def check_value_iteration(fn) -> CheckReport:
     a stopping rule too loose for ``gamma`` close to 1); :class:`TypeError` if
     ``fn`` is not callable.
     """
-    if not callable(fn):
-        raise TypeError(f"{_EX_VI}: expected a function, got {type(fn).__name__}")
-    cases = _vi_cases()
-    try:
-        return compare_on_cases(_EX_VI, fn, _vi_reference, cases, rtol=0.0, atol=_VI_TOL,
-                                describe=_describe)
-    except ExerciseFailed as exc:
-        hint = _diagnose_vi(fn, cases)
-        if hint is None:
-            raise
-        raise ExerciseFailed(f"{exc}\n  Hint: {hint}") from None
+    return compare_on_cases(_EX_VI, fn, _vi_reference, _vi_cases(), rtol=0.0, atol=_VI_TOL,
+                            describe=_describe, diagnose=_diagnose_vi)
 
 
 # -- policy iteration ------------------------------------------------------------------------
@@ -160,14 +151,5 @@ def check_policy_iteration(fn) -> CheckReport:
     differs, with a hint (wrong shape, a state where the returned policy is
     worse than optimal); :class:`TypeError` if ``fn`` is not callable.
     """
-    if not callable(fn):
-        raise TypeError(f"{_EX_PI}: expected a function, got {type(fn).__name__}")
-    cases = _pi_cases()
-    try:
-        return compare_on_cases(_EX_PI, fn, _pi_reference, cases, rtol=0.0, atol=0.0,
-                                describe=_describe)
-    except ExerciseFailed as exc:
-        hint = _diagnose_pi(fn, cases)
-        if hint is None:
-            raise
-        raise ExerciseFailed(f"{exc}\n  Hint: {hint}") from None
+    return compare_on_cases(_EX_PI, fn, _pi_reference, _pi_cases(), rtol=0.0, atol=0.0,
+                            describe=_describe, diagnose=_diagnose_pi)
