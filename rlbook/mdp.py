@@ -18,6 +18,7 @@ from ._validate import (
 )
 
 __all__ = [
+    "random_layered_mdp",
     "FiniteMDP",
     "policy_matrices",
     "random_mdp",
@@ -242,3 +243,35 @@ def random_mdp(n_states: int, n_actions: int, gamma: float = 0.9, *, seed=None,
 def _check_mdp(mdp) -> None:
     if not isinstance(mdp, FiniteMDP):
         raise TypeError(f"mdp must be a FiniteMDP, got {type(mdp).__name__}")
+
+
+def random_layered_mdp(n_layers: int, width: int, n_actions: int, gamma: float = 1.0, *,
+                       seed=None) -> FiniteMDP:
+    """A random episodic MDP whose episodes last exactly ``n_layers`` steps.
+
+    States ``k * width ... (k + 1) * width - 1`` form layer ``k``; every action
+    in layer ``k`` leads (Dirichlet(1) probabilities) to a state of layer
+    ``k + 1``, and the last layer leads to the terminal state
+    ``n_layers * width``. Rewards are standard normal. Every policy is proper,
+    so ``gamma = 1`` is allowed, and trajectories of ``n_layers`` steps are
+    complete: Monte Carlo and enumeration have no truncation bias.
+    """
+    L = check_int(n_layers, "n_layers", 1)
+    W = check_int(width, "width", 1)
+    A = check_int(n_actions, "n_actions", 1)
+    rng = np.random.default_rng(seed)
+    S = L * W + 1
+    P = np.zeros((S, A, S))
+    R = np.zeros((S, A))
+    for k in range(L):
+        for i in range(W):
+            s = k * W + i
+            if k + 1 < L:
+                P[s, :, (k + 1) * W:(k + 2) * W] = rng.dirichlet(np.ones(W), size=A)
+            else:
+                P[s, :, S - 1] = 1.0
+            R[s] = rng.standard_normal(A)
+    P[S - 1, :, S - 1] = 1.0
+    term = np.zeros(S, dtype=bool)
+    term[-1] = True
+    return FiniteMDP(P, R, gamma, term)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import rlbook as rb
-from rlbook import agents
+from rlbook.agents import _rollout as agents
 
 
 class _Chain(gym.Env):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import rlbook as rb
-from rlbook.improvement import (
+from rlbook.trust_region.improvement import (
     advantage,
     improvement_bound,
     kl_per_state,

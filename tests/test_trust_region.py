@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import rlbook as rb
-from rlbook.trust_region import CGInfo, TRPOStepResult
+from rlbook.trust_region.natural_gradient import CGInfo, TRPOStepResult
 
 
 def _spd(rng, n, cond=100.0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bellman import evaluate_policy
+from ..dp.bellman import evaluate_policy
 from ..mdp import FiniteMDP, policy_matrices, random_mdp
 from ._checker import CheckReport, ExerciseFailed, compare_on_cases
 

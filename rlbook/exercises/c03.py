@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..mdp import FiniteMDP, random_mdp
-from ..optimality import bellman_optimality_operator, greedy_policy
+from ..dp.optimality import bellman_optimality_operator, greedy_policy
 from ._checker import CheckReport, compare_on_cases
 
 __all__ = ["check_bellman_optimality_operator", "check_greedy_policy"]

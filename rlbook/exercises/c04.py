@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bellman import evaluate_policy
-from ..dp import policy_iteration
+from ..dp.bellman import evaluate_policy
+from ..dp.iteration import policy_iteration
 from ..mdp import FiniteMDP, random_mdp
 from ._checker import CheckReport, compare_on_cases
 

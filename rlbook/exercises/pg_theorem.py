@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pg_estimators import optimal_baseline, reward_to_go_estimate
-from ..policy_gradient import gaussian_score, linear_softmax_score
+from ..policy_gradient.estimators import optimal_baseline, reward_to_go_estimate
+from ..policy_gradient.objectives import gaussian_score, linear_softmax_score
 from ..sampling import Trajectories
 from ._checker import compare_on_cases
 

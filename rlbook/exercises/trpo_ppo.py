@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ppo import clipped_surrogate_objective, gae
+from ..trust_region.ppo import clipped_surrogate_objective, gae
 from ._checker import CheckReport, compare_on_cases
 
 __all__ = [

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_int, check_policy, check_positive, check_vector
+from .._validate import check_int, check_policy, check_positive, check_vector
 from .bellman import _solve_v
-from .mdp import FiniteMDP, _check_mdp, _policy_matrices
+from ..mdp import FiniteMDP, _check_mdp, _policy_matrices
 from .optimality import greedy_actions, greedy_policy
 
 __all__ = ["SolveResult", "value_iteration", "policy_iteration", "truncated_policy_iteration"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from ._validate import as_float_array, check_probabilities
+from .._validate import as_float_array, check_probabilities
 
 __all__ = [
     "entropy",

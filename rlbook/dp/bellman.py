@@ -14,8 +14,8 @@ import numpy as np
 import scipy.sparse as sps
 import scipy.sparse.csgraph as csgraph
 
-from ._validate import as_float_array, check_int, check_policy, check_positive, check_vector
-from .mdp import FiniteMDP, _check_mdp, policy_matrices
+from .._validate import as_float_array, check_int, check_policy, check_positive, check_vector
+from ..mdp import FiniteMDP, _check_mdp, policy_matrices
 
 __all__ = [
     "bellman_expectation_operator",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import is_torch as _is_torch
-from ._validate import as_float_array, check_gamma, check_positive
+from .._validate import is_torch as _is_torch
+from .._validate import as_float_array, check_gamma, check_positive
 
 __all__ = [
     "gae",

@@ -38,12 +38,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._progress import progress_bar
-from ._validate import as_float_array, check_distribution, check_gamma, check_int, check_policy, check_positive
-from .bellman import _q_from_v, _solve_v
-from .mdp import FiniteMDP, _check_mdp, policy_matrices
-from .policy_gradient import _check_phi, _visitation, policy_objective, softmax_policy
-from .sampling import Trajectories, sample_trajectories
+from .._validate import as_float_array, check_distribution, check_gamma, check_int, check_policy
+from ..dp.bellman import _q_from_v, _solve_v
+from ..mdp import FiniteMDP, _check_mdp, policy_matrices
+from .objectives import _check_phi, _visitation, softmax_policy
+from ..sampling import Trajectories
 
 __all__ = [
     "GradientEstimate",
@@ -53,11 +52,6 @@ __all__ = [
     "excursion_gradient",
     "finite_horizon_gradient",
     "optimal_baseline",
-    "enumerate_trajectories",
-    "random_layered_mdp",
-    "TabularReinforceConfig",
-    "TabularReinforceResult",
-    "train_reinforce_tabular",
 ]
 
 
@@ -478,183 +472,15 @@ def optimal_baseline(pi, q) -> np.ndarray:
 # exact expectations over trajectories (a sampler feature for small MDPs)
 # ---------------------------------------------------------------------------
 
-def enumerate_trajectories(mdp: FiniteMDP, pi, horizon: int, rho0, max_paths: int = 200_000):
-    """Every trajectory of ``horizon`` steps with positive probability, and its probability.
-
-    The exact counterpart of :func:`~rlbook.sample_trajectories`: the expectation
-    of any per-episode statistic ``f`` is ``probs @ f(traj)`` with no sampling
-    error (the chapter uses it to show that importance-weighted estimators have
-    the on-policy gradient as their *exact* expectation).
-
-    Returns
-    -------
-    traj : Trajectories
-        One row per trajectory (masked after a terminal state, as sampled).
-    probs : ndarray (n_paths,)
-        Their probabilities (summing to 1).
-
-    Raises
-    ------
-    ValueError
-        If there would be more than ``max_paths`` trajectories.
-    """
-    _check_mdp(mdp)
-    S, A = mdp.n_states, mdp.n_actions
-    pi = check_policy(pi, S, A)
-    T = check_int(horizon, "horizon", 1)
-    rho0 = check_distribution(rho0, S, "rho0")
-    max_paths = check_int(max_paths, "max_paths", 1)
-    s = np.flatnonzero(rho0 > 0)
-    p = rho0[s]
-    hist_s = np.empty((s.size, 0), dtype=int)
-    hist_a = np.empty((s.size, 0), dtype=int)
-    hist_r = np.empty((s.size, 0))
-    hist_m = np.empty((s.size, 0), dtype=bool)
-    for _ in range(T):
-        alive = ~mdp.terminal[s]
-        # branch alive paths over (a, s') with positive probability; keep dead paths as they are
-        w = pi[s][:, :, None] * mdp.P[s]  # (n, A, S)
-        w[~alive] = 0.0
-        idx_n, idx_a, idx_s2 = np.nonzero(w)
-        dead = np.flatnonzero(~alive)
-        n_new = idx_n.size + dead.size
-        if n_new > max_paths:
-            raise ValueError(f"enumerating {horizon} steps gives more than max_paths = {max_paths} "
-                             "trajectories; use a shorter horizon or sample instead")
-        rows = np.concatenate([idx_n, dead])
-        a_new = np.concatenate([idx_a, np.full(dead.size, -1)])
-        s_next = np.concatenate([idx_s2, s[dead]])
-        p_new = np.concatenate([p[idx_n] * w[idx_n, idx_a, idx_s2], p[dead]])
-        live_new = np.concatenate([np.ones(idx_n.size, bool), np.zeros(dead.size, bool)])
-        st_col = np.where(live_new, s[rows], -1)
-        r_col = np.where(live_new, mdp.R[s[rows], np.maximum(a_new, 0)], 0.0)
-        hist_s = np.column_stack([hist_s[rows], st_col])
-        hist_a = np.column_stack([hist_a[rows], a_new])
-        hist_r = np.column_stack([hist_r[rows], r_col])
-        hist_m = np.column_stack([hist_m[rows], live_new])
-        s, p = s_next, p_new
-    return Trajectories(hist_s, hist_a, hist_r, hist_m, s), p
 
 
-def random_layered_mdp(n_layers: int, width: int, n_actions: int, gamma: float = 1.0, *,
-                       seed=None) -> FiniteMDP:
-    """A random episodic MDP whose episodes last exactly ``n_layers`` steps.
-
-    States ``k * width ... (k + 1) * width - 1`` form layer ``k``; every action
-    in layer ``k`` leads (Dirichlet(1) probabilities) to a state of layer
-    ``k + 1``, and the last layer leads to the terminal state
-    ``n_layers * width``. Rewards are standard normal. Every policy is proper,
-    so ``gamma = 1`` is allowed, and trajectories of ``n_layers`` steps are
-    complete: Monte Carlo and enumeration have no truncation bias.
-    """
-    L = check_int(n_layers, "n_layers", 1)
-    W = check_int(width, "width", 1)
-    A = check_int(n_actions, "n_actions", 1)
-    rng = np.random.default_rng(seed)
-    S = L * W + 1
-    P = np.zeros((S, A, S))
-    R = np.zeros((S, A))
-    for k in range(L):
-        for i in range(W):
-            s = k * W + i
-            if k + 1 < L:
-                P[s, :, (k + 1) * W:(k + 2) * W] = rng.dirichlet(np.ones(W), size=A)
-            else:
-                P[s, :, S - 1] = 1.0
-            R[s] = rng.standard_normal(A)
-    P[S - 1, :, S - 1] = 1.0
-    term = np.zeros(S, dtype=bool)
-    term[-1] = True
-    return FiniteMDP(P, R, gamma, term)
 
 
 # ---------------------------------------------------------------------------
 # REINFORCE on a tabular MDP
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class TabularReinforceConfig:
-    """Settings of :func:`train_reinforce_tabular`."""
-
-    n_iterations: int = 200
-    """Number of gradient steps."""
-    n_episodes: int = 32
-    """Episodes sampled per gradient step."""
-    horizon: int = 50
-    """Steps per episode (truncation; choose ``gamma^horizon`` negligible)."""
-    learning_rate: float = 1.0
-    """Step size ``alpha`` of ``theta <- theta + alpha g_hat``."""
-    baseline: str = "none"
-    """``"none"`` or ``"value"`` (the exact ``v_pi`` of the current policy as an oracle
-    critic: it shows the effect of a good baseline without a learned critic)."""
-    seed: int = 0
-    """Seed of the sampling generator."""
 
 
-@dataclass(frozen=True)
-class TabularReinforceResult:
-    """Outcome of :func:`train_reinforce_tabular`.
-
-    Attributes
-    ----------
-    theta : ndarray (S, A)
-        Final preferences.
-    objective : ndarray (n_iterations + 1,)
-        Exact ``J(theta_k)`` before every step and after the last (the learning
-        curve without sampling noise).
-    mean_return : ndarray (n_iterations,)
-        Average sampled discounted return ``G_0`` of each batch.
-    """
-
-    theta: np.ndarray
-    objective: np.ndarray
-    mean_return: np.ndarray
 
 
-def train_reinforce_tabular(mdp: FiniteMDP, rho0, config: TabularReinforceConfig = TabularReinforceConfig(),
-                            theta0=None, progress: bool = False) -> TabularReinforceResult:
-    r"""REINFORCE with the reward-to-go estimator on a tabular softmax policy:
-    ``theta_{k+1} = theta_k + alpha * g_hat(theta_k)``, ``g_hat`` from
-    :func:`reward_to_go_estimate` on ``n_episodes`` fresh episodes.
-
-    Parameters
-    ----------
-    mdp : FiniteMDP
-    rho0 : array_like (S,)
-    config : TabularReinforceConfig
-    theta0 : array_like (S, A), optional
-        Initial preferences (zeros: the uniform policy).
-    progress : bool
-        Show a progress bar.
-    """
-    _check_mdp(mdp)
-    if not isinstance(config, TabularReinforceConfig):
-        raise TypeError(f"config must be a TabularReinforceConfig, got {type(config).__name__}")
-    S, A = mdp.n_states, mdp.n_actions
-    rho0 = check_distribution(rho0, S, "rho0")
-    n_it = check_int(config.n_iterations, "config.n_iterations", 1)
-    check_int(config.n_episodes, "config.n_episodes", 2)
-    check_int(config.horizon, "config.horizon", 1)
-    lr = check_positive(config.learning_rate, "config.learning_rate")
-    if config.baseline not in ("none", "value"):
-        raise ValueError(f"config.baseline is {config.baseline!r}, expected 'none' or 'value'")
-    theta = np.zeros((S, A)) if theta0 is None else as_float_array(theta0, "theta0", shape=(S, A)).copy()
-    rng = np.random.default_rng(config.seed)
-    J = np.empty(n_it + 1)
-    G0 = np.empty(n_it)
-    with progress_bar(n_it, progress, desc="REINFORCE (tabular)", unit="step") as bar:
-        for k in range(n_it):
-            pi = softmax_policy(theta)
-            J[k] = policy_objective(mdp, pi, rho0)
-            traj = sample_trajectories(mdp, pi, config.n_episodes, config.horizon, rng, rho0=rho0)
-            b = None
-            if config.baseline == "value":
-                P_pi, r_pi = policy_matrices(mdp, pi)
-                b = _solve_v(mdp, P_pi, r_pi)
-            est = reward_to_go_estimate(theta, traj, mdp.gamma, baseline=b)
-            G0[k] = float(np.mean(traj.rewards @ _discounts(mdp.gamma, traj.horizon)))
-            theta = theta + lr * est.grad
-            bar.update()
-            bar.set_postfix(J=f"{J[k]:.3f}", refresh=False)
-    J[n_it] = policy_objective(mdp, softmax_policy(theta), rho0)
-    return TabularReinforceResult(theta, J, G0)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_gamma, check_int
-from .mdp import FiniteMDP
+from .._validate import check_gamma, check_int
+from ..mdp import FiniteMDP
 
 __all__ = [
     "GridWorld",

@@ -16,10 +16,11 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import is_torch as _is_torch
-from ._validate import check_int, check_positive
-from .mdp import FiniteMDP, _check_mdp
-from .policy_gradient import discounted_visitation, exact_policy_gradient, softmax_policy
+from .._validate import is_torch as _is_torch
+from .._validate import check_int, check_positive
+from ..mdp import FiniteMDP, _check_mdp
+from ..policy_gradient.objectives import discounted_visitation, softmax_policy
+from ..policy_gradient.theorem import exact_policy_gradient
 
 __all__ = [
     "CGInfo",

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_distribution
-from .bellman import _q_from_v, _solve_live, _solve_v
-from .mdp import FiniteMDP, _check_mdp, policy_matrices
+from .._validate import as_float_array, check_distribution
+from ..dp.bellman import _solve_live, _solve_v
+from ..mdp import FiniteMDP, policy_matrices
 
 __all__ = [
     "softmax_policy",
     "discounted_visitation",
     "policy_objective",
-    "exact_policy_gradient",
 ]
 
 
@@ -90,37 +89,6 @@ def policy_objective(mdp: FiniteMDP, pi, rho0) -> float:
     return float(rho0 @ _solve_v(mdp, P_pi, r_pi))
 
 
-def exact_policy_gradient(mdp: FiniteMDP, theta, rho0) -> np.ndarray:
-    r"""Exact ``grad_theta J`` of a tabular softmax policy, by the policy gradient theorem.
-
-    For the tabular softmax, ``d pi(b|s) / d theta[s, a] = pi(b|s) (1[a = b] - pi(a|s))``,
-    so the theorem reduces to
-
-    .. math:: \frac{\partial J}{\partial \theta_{s,a}} = \eta(s)\,\pi(a|s)\,\big(q_\pi(s,a) - v_\pi(s)\big),
-
-    with the *unnormalised* visitation ``eta`` of :func:`discounted_visitation`
-    (a normalised ``(1 - gamma) eta`` would give ``(1 - gamma) grad J``). Valid for a
-    finite MDP with ``gamma < 1``, or ``gamma = 1`` and a proper policy (checked).
-
-    Parameters
-    ----------
-    mdp : FiniteMDP
-    theta : array_like (S, A)
-    rho0 : array_like (S,)
-
-    Returns
-    -------
-    grad : ndarray (S, A)
-    """
-    _check_mdp(mdp)
-    theta = _check_theta(mdp, theta)
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
-    pi = softmax_policy(theta)
-    P_pi, r_pi = policy_matrices(mdp, pi)
-    v = _solve_v(mdp, P_pi, r_pi)
-    q = _q_from_v(mdp, v)
-    eta = _visitation(mdp, P_pi, rho0)
-    return eta[:, None] * pi * (q - v[:, None])
 
 
 # ---------------------------------------------------------------------------
@@ -135,12 +103,9 @@ __all__ += [
     "tabular_features",
     "linear_softmax_policy",
     "linear_softmax_score",
-    "exact_linear_policy_gradient",
     "gaussian_log_prob",
     "gaussian_score",
-    "stationary_distribution",
     "average_value",
-    "average_reward",
 ]
 
 
@@ -185,7 +150,7 @@ def tabular_features(n_states: int, n_actions: int) -> np.ndarray:
     With them the linear softmax is the tabular softmax with
     ``theta = theta_tab.ravel()``.
     """
-    from ._validate import check_int
+    from .._validate import check_int
 
     S = check_int(n_states, "n_states", 1)
     A = check_int(n_actions, "n_actions", 1)
@@ -234,39 +199,6 @@ def linear_softmax_score(theta, phi) -> np.ndarray:
     return phi - np.einsum("sb,sbd->sd", pi, phi)[:, None, :]
 
 
-def exact_linear_policy_gradient(mdp: FiniteMDP, theta, phi, rho0) -> np.ndarray:
-    r"""Exact ``grad_theta J`` of a linear-softmax policy by the policy gradient theorem.
-
-    .. math:: \nabla_\theta J = \sum_s \eta(s) \sum_a \pi(a|s)\, q_\pi(s, a)\,
-              \big(\phi(s, a) - \mathbb E_\pi[\phi(s, \cdot)]\big),
-
-    with the unnormalised discounted visitation ``eta``. With
-    ``phi = tabular_features(S, A)`` it is ``exact_policy_gradient`` flattened.
-
-    Parameters
-    ----------
-    mdp : FiniteMDP
-    theta : array_like (d,)
-    phi : array_like (S, A, d)
-    rho0 : array_like (S,)
-
-    Returns
-    -------
-    grad : ndarray (d,)
-    """
-    _check_mdp(mdp)
-    phi, theta = _check_phi(phi, theta)
-    if phi.shape[:2] != (mdp.n_states, mdp.n_actions):
-        raise ValueError(f"phi has shape {phi.shape}, expected ({mdp.n_states}, {mdp.n_actions}, d) "
-                         "for this MDP")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
-    pi = softmax_policy(phi @ theta)
-    P_pi, r_pi = policy_matrices(mdp, pi)
-    v = _solve_v(mdp, P_pi, r_pi)
-    q = _q_from_v(mdp, v)
-    eta = _visitation(mdp, P_pi, rho0)
-    score = phi - np.einsum("sb,sbd->sd", pi, phi)[:, None, :]
-    return np.einsum("s,sa,sa,sad->d", eta, pi, q, score)
 
 
 def gaussian_log_prob(a, mean, std) -> np.ndarray:
@@ -308,23 +240,6 @@ def _gauss_args(a, mean, std):
     return a, mean, std
 
 
-def stationary_distribution(mdp: FiniteMDP, pi) -> np.ndarray:
-    r"""Stationary distribution ``d_pi`` of the chain ``P_pi``: ``d^T P_pi = d^T``, ``sum d = 1``.
-
-    Solved as a least-squares system with the normalisation row appended; raises
-    if the chain has no unique stationary distribution (several closed classes).
-    """
-    P_pi, _ = policy_matrices(mdp, pi)
-    S = mdp.n_states
-    M = np.vstack([P_pi.T - np.eye(S), np.ones((1, S))])
-    rhs = np.zeros(S + 1)
-    rhs[-1] = 1.0
-    if np.linalg.matrix_rank(M) < S:
-        raise ValueError("P_pi has several closed classes, so its stationary distribution "
-                         "is not unique; expected an irreducible chain under pi")
-    d, *_ = np.linalg.lstsq(M, rhs, rcond=None)
-    d = np.clip(d, 0.0, None)
-    return d / d.sum()
 
 
 def average_value(mdp: FiniteMDP, pi, d) -> float:
@@ -335,13 +250,3 @@ def average_value(mdp: FiniteMDP, pi, d) -> float:
     return float(d @ _solve_v(mdp, P_pi, r_pi))
 
 
-def average_reward(mdp: FiniteMDP, pi) -> float:
-    r"""``r_bar = sum_s d_pi(s) r_pi(s)`` under the stationary distribution ``d_pi``.
-
-    Notes
-    -----
-    Under ``d_pi``, ``r_bar = (1 - gamma) v_bar`` (chapter *The policy gradient
-    theorem*), because ``d_pi^T (I - gamma P_pi)^{-1} = d_pi^T / (1 - gamma)``.
-    """
-    _, r_pi = policy_matrices(mdp, pi)
-    return float(stationary_distribution(mdp, pi) @ r_pi)

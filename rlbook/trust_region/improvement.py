@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, check_distribution, check_int, check_policy, check_positive
-from .bellman import _q_from_v, _solve_v
+from .._validate import as_float_array, check_distribution, check_int, check_policy, check_positive
+from ..dp.bellman import _q_from_v, _solve_v
 from .information import kl_divergence
-from .mdp import FiniteMDP, _check_mdp, policy_matrices
-from .policy_gradient import _visitation
+from ..mdp import FiniteMDP, _check_mdp, policy_matrices
+from ..policy_gradient.objectives import _visitation
 
 __all__ = [
     "advantage",

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_vector
+from .._validate import as_float_array, check_positive, check_vector
 from .bellman import _q_from_v
-from .mdp import FiniteMDP, _check_mdp
+from ..mdp import FiniteMDP, _check_mdp
 
 __all__ = ["bellman_optimality_operator", "greedy_policy", "greedy_actions", "greedy_policy_from_v"]
 

@@ -1,0 +1,318 @@
+"""The rollout machinery of the policy-optimisation agents (chapter *TRPO and PPO*).
+
+The agents share one rollout collector over a ``gymnasium.vector.SyncVectorEnv``
+and small MLPs (a policy network and a separate value network, ``tanh``
+hidden layers, orthogonal initialisation as in Stable-Baselines3 / cleanrl).
+
+* :func:`train_ppo` -- PPO with the clipped surrogate (Schulman et al. 2017),
+  GAE (:func:`rlbook.gae`), minibatch Adam epochs, linear annealing of the
+  learning rate and of the clip range;
+* :func:`train_trpo` -- TRPO (Schulman et al. 2015): conjugate gradients on
+  Fisher-vector products and a backtracking line search
+  (:func:`rlbook.trpo_step`), with a value network fitted by Adam;
+* :func:`evaluate_policy_gym` -- returns of complete evaluation episodes.
+
+**Time limits.**  The vector environment is built with
+``autoreset_mode=SAME_STEP``: when an episode ends, ``step`` already returns the
+first observation of the next episode and the final observation is in
+``info["final_obs"]``.  A *terminated* step (the pole fell) has no future:
+``done = 1`` and nothing is bootstrapped.  A *truncated* step (the 500-step time
+limit of CartPole-v1) is not terminal for the MDP: its TD error bootstraps from
+``V(final_obs)``, and only the GAE recursion is cut (``truncations`` in
+:func:`rlbook.gae`).
+
+Discrete action spaces use a categorical policy, 1-D ``Box`` action spaces a
+diagonal Gaussian with a state-independent log standard deviation (actions
+clipped to the bounds for the environment only).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .._validate import check_gamma, check_int
+from ..trust_region.ppo import gae
+from ._nets import MLPPolicy, MLPValue, _space_info
+
+__all__ = ["LearningCurve", "TrainResult", "evaluate_policy_gym"]
+
+
+@dataclass(frozen=True)
+class LearningCurve:
+    """Training curve, one point per update; unpacks as ``steps, returns = curve``."""
+
+    steps: np.ndarray
+    """Environment steps done at the end of each update."""
+    returns: np.ndarray
+    """Mean return of the ``curve_window`` most recently finished episodes (nan before the first)."""
+
+    def __iter__(self):
+        return iter((self.steps, self.returns))
+
+    def __len__(self):
+        return 2
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train_ppo` / :func:`train_trpo`."""
+
+    policy: object
+    """The trained :class:`MLPPolicy` (a ``torch.nn.Module``; ``policy.act(obs)`` gives actions)."""
+    value_fn: object
+    """The trained :class:`MLPValue` network ``obs -> V(obs)``."""
+    curve: LearningCurve
+    """Training curve ``(steps, mean recent return)``."""
+    wall_time: float
+    """Seconds spent in training (environment construction included)."""
+    steps_to_threshold: int | None
+    """First entry of ``curve.steps`` whose curve value is >= the threshold (None if never)."""
+    episode_steps: np.ndarray
+    """Environment step at which each training episode finished."""
+    episode_returns: np.ndarray
+    """Undiscounted return of each finished training episode."""
+    total_steps: int
+    """Environment steps actually taken."""
+    diagnostics: dict = field(default_factory=dict)
+    """Per-update arrays (PPO: approx_kl, clip_fraction and value_loss of the last epoch's
+    minibatches, entropy of the rollout's policy, lr, clip_eps, epochs run;
+    TRPO: kl, step_fraction, accepted, expected_improvement, actual_improvement, value_loss)."""
+    config: object = None
+    """The configuration used."""
+
+
+# ------------------------------------------------------------------ helpers
+@contextmanager
+def _torch_session(seed, threads):
+    """Seed torch inside a forked RNG state and set the thread count; restore both on exit."""
+    old_threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(old_threads)
+
+
+def _make_vec_env(env_id, n_envs):
+    import gymnasium as gym
+    from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+    return SyncVectorEnv([lambda: gym.make(env_id) for _ in range(n_envs)],
+                         autoreset_mode=AutoresetMode.SAME_STEP)
+
+
+def _check_common(config, kind):
+    if not isinstance(config.env_id, str):
+        raise TypeError(f"env_id must be a string, got {config.env_id!r}")
+    for name in ("total_steps", "n_envs", "n_steps", "curve_window", "torch_threads"):
+        check_int(getattr(config, name), name, minimum=1)
+    check_int(config.seed, "seed", minimum=0)
+    check_gamma(config.gamma)
+    lam = config.lam
+    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not 0 <= lam <= 1:
+        raise ValueError(f"lam is {lam!r}, expected a number in [0, 1]")
+    hs = config.hidden_sizes
+    if not isinstance(hs, (tuple, list)) or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hs):
+        raise ValueError(f"hidden_sizes is {hs!r}, expected a tuple of positive integers")
+    batch = config.n_envs * config.n_steps
+    if config.total_steps < batch:
+        raise ValueError(f"total_steps is {config.total_steps}, smaller than one rollout "
+                         f"(n_envs * n_steps = {batch})")
+
+
+class _Collector:
+    """Runs the vector environment with the current policy and builds rollout batches.
+
+    The per-step forward pass that picks actions runs in NumPy on views of the
+    policy's weights (a handful of tiny matrix products, far cheaper than torch's
+    per-call overhead at batch size ``n_envs``); log-probabilities, values and
+    distribution parameters are then computed in torch in one batched pass over
+    the whole rollout, so the losses see exactly torch's numbers.
+    """
+
+    def __init__(self, config):
+        self.envs = _make_vec_env(config.env_id, config.n_envs)
+        sp = self.envs.single_observation_space
+        ap = self.envs.single_action_space
+        try:
+            self.obs_dim, self.discrete, self.n_act = _space_info(config.env_id, sp, ap)
+        except ValueError:
+            self.envs.close()
+            raise
+        self.policy = MLPPolicy(self.obs_dim, self.n_act, tuple(config.hidden_sizes), self.discrete,
+                                None if self.discrete else ap.low, None if self.discrete else ap.high)
+        self.value_fn = MLPValue(self.obs_dim, tuple(config.hidden_sizes))
+        self.gen = torch.Generator().manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        obs, _ = self.envs.reset(seed=config.seed)
+        self.obs = obs.reshape(config.n_envs, -1).astype(np.float32)
+        self.n_envs, self.n_steps, self.gamma, self.lam = config.n_envs, config.n_steps, config.gamma, config.lam
+        self.ep_ret = np.zeros(config.n_envs)
+        self.ep_steps, self.ep_returns = [], []
+        self.steps = 0
+        spec = self.envs.envs[0].spec
+        self.threshold = config.threshold if config.threshold is not None else (
+            spec.reward_threshold if spec is not None else None)
+        if not self.discrete:
+            self.low, self.high = ap.low, ap.high
+
+    def _np_layers(self):
+        return [(m.weight.detach().numpy().T, m.bias.detach().numpy())
+                for m in self.policy.net if hasattr(m, "weight")]
+
+    def _np_action(self, layers, obs):
+        h = obs
+        for i, (W, b) in enumerate(layers):
+            h = h @ W + b
+            if i < len(layers) - 1:
+                h = np.tanh(h)
+        if self.discrete:
+            z = np.exp(h - h.max(axis=1, keepdims=True))
+            cdf = np.cumsum(z, axis=1)
+            u = self.rng.random(len(h)) * cdf[:, -1]
+            return np.minimum((cdf <= u[:, None]).sum(axis=1), self.n_act - 1)
+        std = np.exp(self.policy.log_std.detach().numpy())
+        return (h + std * self.rng.standard_normal(h.shape)).astype(np.float32)
+
+    def collect(self):
+        """One rollout; returns flat tensors obs, act, logp, params, values, advantages, returns."""
+        T, N = self.n_steps, self.n_envs
+        b_obs = np.zeros((T, N, self.obs_dim), dtype=np.float32)
+        b_act = np.zeros((T, N) if self.discrete else (T, N, self.n_act), dtype=np.int64 if self.discrete else np.float32)
+        rew = np.zeros((T, N))
+        term = np.zeros((T, N))
+        trunc = np.zeros((T, N))
+        final = []  # (t, env, final observation) of time-limit truncations
+        layers = self._np_layers()
+        for t in range(T):
+            b_obs[t] = self.obs
+            a = self._np_action(layers, self.obs)
+            b_act[t] = a
+            env_a = a if self.discrete else np.clip(a, self.low, self.high)
+            o, r, te, tr, info = self.envs.step(env_a)
+            rew[t], term[t], trunc[t] = r, te, tr
+            self.obs = o.reshape(N, -1).astype(np.float32)
+            self.ep_ret += r
+            self.steps += N
+            done = te | tr
+            if done.any():
+                for i in np.flatnonzero(done):
+                    self.ep_steps.append(self.steps)
+                    self.ep_returns.append(self.ep_ret[i])
+                    self.ep_ret[i] = 0.0
+                    if tr[i] and not te[i]:
+                        final.append((t, i, np.asarray(info["final_obs"][i], dtype=np.float32).reshape(-1)))
+        obs = torch.from_numpy(b_obs.reshape(T * N, self.obs_dim))
+        act = torch.from_numpy(b_act.reshape(T * N, *b_act.shape[2:]))
+        extra = np.concatenate([self.obs] + [f[2][None] for f in final], axis=0)
+        with torch.no_grad():
+            params = self.policy(obs)
+            logp = self.policy.log_prob(params, act)
+            v_all = self.value_fn(torch.cat([obs, torch.from_numpy(extra)]))
+        vals = v_all[:T * N].numpy().astype(np.float64).reshape(T, N)
+        last_v = v_all[T * N:T * N + N].numpy().astype(np.float64)
+        # V(s_{t+1}): the next row's value; after a truncation V(final obs); after a termination unused
+        next_val = np.concatenate([vals[1:], last_v[None]], axis=0)
+        next_val[(term + trunc) > 0] = 0.0
+        for k, (t, i, _) in enumerate(final):
+            next_val[t, i] = float(v_all[T * N + N + k])
+        adv = gae(rew, vals, next_val, term, self.gamma, self.lam, truncations=np.minimum(trunc, 1 - term))
+        ret = adv + vals
+        v_t = v_all[:T * N]
+        return (obs, act, logp, params, v_t,
+                torch.as_tensor(adv.reshape(-1), dtype=torch.float32),
+                torch.as_tensor(ret.reshape(-1), dtype=torch.float32))
+
+    def recent_mean(self, window):
+        return float(np.mean(self.ep_returns[-window:])) if self.ep_returns else float("nan")
+
+    def close(self):
+        self.envs.close()
+
+
+def _finish(col, config, curve_steps, curve_returns, wall, diagnostics):
+    steps = np.asarray(curve_steps, dtype=np.int64)
+    rets = np.asarray(curve_returns, dtype=float)
+    hit = None
+    if col.threshold is not None:
+        ok = np.flatnonzero(rets >= col.threshold)
+        hit = int(steps[ok[0]]) if len(ok) else None
+    col.policy.eval()
+    col.value_fn.eval()
+    return TrainResult(policy=col.policy, value_fn=col.value_fn, curve=LearningCurve(steps, rets),
+                       wall_time=wall, steps_to_threshold=hit,
+                       episode_steps=np.asarray(col.ep_steps, dtype=np.int64),
+                       episode_returns=np.asarray(col.ep_returns, dtype=float), total_steps=col.steps,
+                       diagnostics={k: np.asarray(v) for k, v in diagnostics.items()}, config=config)
+
+
+# -------------------------------------------------------------- evaluation
+def evaluate_policy_gym(policy, env_id: str, n_episodes: int, seed: int, deterministic: bool = True,
+                        max_steps: int = 100_000) -> np.ndarray:
+    """Undiscounted returns of ``n_episodes`` complete episodes of ``policy``.
+
+    The episodes run in parallel, one per sub-environment of a vector
+    environment seeded with ``seed, seed + 1, ...``, each counted exactly once
+    (taking the first ``n`` episodes to finish from fewer environments would
+    over-represent short episodes).
+
+    Parameters
+    ----------
+    policy : MLPPolicy or callable
+        A trained :class:`MLPPolicy` (``policy.act(obs, deterministic)``), or any
+        callable mapping a NumPy batch of observations to a batch of actions.
+    env_id : str
+    n_episodes : int
+    seed : int
+    deterministic : bool
+        Greedy (mode) actions; otherwise actions are sampled with a torch
+        generator seeded by ``seed``.
+    max_steps : int
+        Safety cap on the number of vector steps.
+
+    Returns
+    -------
+    ndarray (n_episodes,)
+    """
+    n_episodes = check_int(n_episodes, "n_episodes", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    if hasattr(policy, "act"):
+        gen = torch.Generator().manual_seed(seed)
+        act = lambda o: policy.act(o, deterministic=deterministic, generator=gen)  # noqa: E731
+    elif callable(policy):
+        act = policy
+    else:
+        raise TypeError(f"policy must be an MLPPolicy or a callable, got {type(policy).__name__}")
+    torch_threads = None
+    if hasattr(policy, "act"):
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny forward passes: one thread avoids OpenMP overhead
+    try:
+        envs = _make_vec_env(env_id, n_episodes)
+    except BaseException:
+        if torch_threads is not None:
+            torch.set_num_threads(torch_threads)
+        raise
+    try:
+        _space_info(env_id, envs.single_observation_space, envs.single_action_space)
+        obs, _ = envs.reset(seed=seed)
+        returns = np.zeros(n_episodes)
+        running = np.ones(n_episodes, dtype=bool)
+        for _ in range(max_steps):
+            obs, r, te, tr, _ = envs.step(np.asarray(act(obs.reshape(n_episodes, -1))))
+            returns += np.where(running, r, 0.0)
+            running &= ~(te | tr)
+            if not running.any():
+                break
+        else:
+            raise RuntimeError(f"evaluation did not finish within max_steps={max_steps} steps")
+    finally:
+        envs.close()
+        if torch_threads is not None:
+            torch.set_num_threads(torch_threads)
+    return returns

@@ -1,0 +1,3 @@
+"""Maximum-entropy RL and continuous control: soft Bellman equations and squashed Gaussians."""
+
+__all__: list[str] = []
