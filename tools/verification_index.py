@@ -166,10 +166,11 @@ def render(chapters: list[tuple[str, str, list[Result]]], page_doc: str = "book/
             continue
         rel = Path(doc).name if Path(page_doc).parent == Path(doc).parent else "/" + doc
         lines += [f"## {title}", "", "Chapter: {doc}`" + f"{title} <{rel}>" + "`.", "",
-                  "| Result | Checked by | SymPy cells | Numeric cells |",
-                  "|---|---|---:|---:|"]
+                  "| Result | Statement | Checked by | SymPy cells | Numeric cells |",
+                  "|---|---|---|---:|---:|"]
         for r in results:
-            lines.append(f"| {_link(r, page_doc)} | {r.method} | {r.sympy_cells} | "
+            title = r.title.replace("|", "\\|") or r.kind
+            lines.append(f"| {_link(r, page_doc)} | {title} | {r.method} | {r.sympy_cells} | "
                          f"{r.numeric_cells} |")
         lines.append("")
     return "\n".join(lines)
