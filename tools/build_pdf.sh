@@ -4,7 +4,7 @@
 # Needs TeX Live from Debian's (or Ubuntu's) packages, with XeLaTeX and Chinese
 # support for the glossary:
 #   apt-get install texlive-latex-extra texlive-fonts-recommended texlive-xetex \
-#                   texlive-lang-chinese fonts-noto-cjk latexmk
+#                   texlive-lang-chinese fonts-noto-cjk fonts-freefont-otf latexmk
 # and the Python requirements (pip install -r requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,6 @@
 """rlbook's local Sphinx extension (registered in _config.yml, ``sphinx: local_extensions``).
 
-It does four things for the HTML book:
+It does five things for the HTML book:
 
 1. **Offline maths.** MathJax 3 is served from the built site: the files come from
    the PyPI package ``django-static-mathjax`` (pinned in requirements.txt; it ships
@@ -13,7 +13,9 @@ It does four things for the HTML book:
 3. **Reading width.** ``book/_static/rlbook.css`` (a wider content column and a
    code font that fits 88 characters at 1280 px) and ``book/_static/rlbook.js``
    (multi-panel figures take the theme's full width) are added to every page.
-4. **The verification index.** ``book/checks.md`` is regenerated from the notebooks
+4. **Launch buttons only on notebooks.** Binder and Colab open ``.ipynb`` files;
+   the buttons are removed from pages written in MyST Markdown.
+5. **The verification index.** ``book/checks.md`` is regenerated from the notebooks
    (``tools/verification_index.py``) when the build starts.
 """
 from __future__ import annotations
@@ -109,6 +111,21 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = kept
 
 
+def _launch_only_notebooks(app, pagename, templatename, context, doctree):
+    """Drop the launch buttons (Binder, Colab) of pages whose source is not a notebook.
+
+    The theme treats a MyST Markdown page with a kernel (book/intro.md) as a notebook
+    and links the launch buttons to the .md file, which Colab cannot open.
+    """
+    buttons = context.get("header_buttons")
+    if not buttons or pagename not in app.env.all_docs:
+        return
+    if Path(app.env.doc2path(pagename)).suffix == ".ipynb":
+        return
+    buttons[:] = [b for b in buttons if not (isinstance(b, dict) and
+                                             b.get("label") == "launch-buttons")]
+
+
 def _build_finished(app, exception):
     if exception is None and app.builder.format == "html":
         copy_mathjax(Path(app.outdir))
@@ -118,5 +135,7 @@ def setup(app):
     app.connect("config-inited", _config_inited, priority=100)
     app.connect("builder-inited", _builder_inited)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
+    # after the theme's add_launch_buttons (priority 501)
+    app.connect("html-page-context", _launch_only_notebooks, priority=600)
     app.connect("build-finished", _build_finished)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
