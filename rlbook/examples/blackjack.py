@@ -215,11 +215,7 @@ def blackjack() -> Blackjack:
     R_next[:N_DECISION + N_NATURAL, :, WIN] = 1.0
     terminal = np.zeros(S, dtype=bool)
     terminal[[LOSE, DRAW, WIN]] = True
-    try:
-        mdp = FiniteMDP(P, None, 1.0, terminal, R_next=R_next)
-    except TypeError:  # TEMPORARY until the reward law lands on main
-        mdp = FiniteMDP(P, np.einsum("sat,sat->sa", P, R_next), 1.0, terminal)
-        mdp.R_next = R_next
+    mdp = FiniteMDP(P, None, 1.0, terminal, R_next=R_next)
     rho0 = _start_distribution()
     rho0.setflags(write=False)
     return Blackjack(mdp, rho0)
