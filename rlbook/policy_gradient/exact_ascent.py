@@ -19,13 +19,20 @@ __all__ = ["entropy_regularized_gradient", "AscentResult", "exact_policy_ascent"
 
 
 def _entropy_parts(mdp, theta, rho0, tau):
-    pi = softmax_policy(theta)
+    z = theta - theta.max(axis=1, keepdims=True)
+    logpi = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    pi = np.exp(logpi)
     P_pi, r_pi = _policy_matrices(mdp, pi)
-    logpi = np.log(np.maximum(pi, np.finfo(float).tiny))
-    r_tau = r_pi - tau * np.einsum("sa,sa->s", pi, logpi)
-    v = _solve_v(mdp, P_pi, r_tau)
-    q = _q_from_v(mdp, v)
-    eta = _visitation(mdp, P_pi, rho0)
+    r_tau = r_pi - tau * np.einsum("sa,sa->s", pi, logpi) if tau else r_pi
+    if mdp.terminal.any() or mdp.gamma == 1.0:
+        v = _solve_v(mdp, P_pi, r_tau)
+        eta = _visitation(mdp, P_pi, rho0)
+    else:  # the hot path of exact_policy_ascent: one factorisation-free 2-column solve each way
+        M = P_pi * (-mdp.gamma)
+        M.flat[:: len(M) + 1] += 1.0
+        v = np.linalg.solve(M, r_tau)
+        eta = np.linalg.solve(M.T, rho0)
+    q = mdp.R + mdp.gamma * (mdp.P @ v)
     return pi, logpi, v, q, eta
 
 
