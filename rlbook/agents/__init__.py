@@ -5,11 +5,12 @@ from ._rollout import *  # noqa: F401,F403
 from .reinforce import *  # noqa: F401,F403
 from .ppo import *  # noqa: F401,F403
 from .trpo import *  # noqa: F401,F403
+from .a2c import *  # noqa: F401,F403
 
 import sys as _sys  # noqa: E402
 
 # the public names of the submodules (a submodule may share a name with a function)
 __all__ = ["MLPPolicy", "MLPValue"] + [
-    _n for _m in ('_rollout', 'reinforce', 'ppo', 'trpo')
+    _n for _m in ('_rollout', 'reinforce', 'ppo', 'trpo', 'a2c')
     for _n in _sys.modules[f"{__name__}.{_m}"].__all__
 ]
