@@ -69,10 +69,23 @@ def _eval(mdp, pi, rho0):
     return float(rho0 @ v), v, q, rho
 
 
+def _check_step(mdp, pi_old, pi_new, rho0):
+    """Validated ``(pi_old, pi_new, rho0)`` of a policy step on a discounted MDP."""
+    _check_discounted(mdp)
+    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
+    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
+    return pi_old, pi_new, check_distribution(rho0, mdp.n_states, "rho0")
+
+
 def _kl_rows(p, q):
     """``KL(p[s] || q[s])`` for every row (``0 log 0 = 0``, ``inf`` where ``p > 0 = q``)."""
     with np.errstate(over="ignore", divide="ignore"):  # q may underflow far from p: KL = inf or huge
         return np.atleast_1d(kl_divergence(p, q, axis=-1))
+
+
+def _expected_advantage(weights, pi, A):
+    """``sum_s weights(s) sum_a pi(a|s) A(s, a)``."""
+    return float(weights @ np.einsum("sa,sa->s", pi, A))
 
 
 def _check_pair(pi_old, pi_new):
@@ -138,14 +151,10 @@ def performance_difference(mdp: FiniteMDP, pi_old, pi_new, rho0) -> PerformanceD
     with the unnormalised visitation ``rho_pi~`` of the NEW policy and the
     advantage of the OLD one. ``lhs`` and ``rhs`` agree to rounding error.
     """
-    _check_discounted(mdp)
-    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
-    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
+    pi_old, pi_new, rho0 = _check_step(mdp, pi_old, pi_new, rho0)
     eta_old, v, q, _ = _eval(mdp, pi_old, rho0)
     eta_new, _, _, rho_new = _eval(mdp, pi_new, rho0)
-    A = q - v[:, None]
-    rhs = float(rho_new @ np.einsum("sa,sa->s", pi_new, A))
+    rhs = _expected_advantage(rho_new, pi_new, q - v[:, None])
     return PerformanceDifference(eta_old, eta_new, eta_new - eta_old, rhs)
 
 
@@ -161,12 +170,9 @@ def surrogate_objective(mdp: FiniteMDP, pi_old, pi_new, rho0) -> float:
     place of ``rho_pi~``. It equals ``eta(pi~)`` at ``pi~ = pi`` and has the
     same gradient there.
     """
-    _check_discounted(mdp)
-    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
-    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
+    pi_old, pi_new, rho0 = _check_step(mdp, pi_old, pi_new, rho0)
     eta_old, v, q, rho = _eval(mdp, pi_old, rho0)
-    return eta_old + float(rho @ np.einsum("sa,sa->s", pi_new, q - v[:, None]))
+    return eta_old + _expected_advantage(rho, pi_new, q - v[:, None])
 
 
 def kl_per_state(pi_old, pi_new) -> np.ndarray:
@@ -257,14 +263,11 @@ def improvement_bound(mdp: FiniteMDP, pi_old, pi_new, rho0, C=None) -> Improveme
         ``slack = eta(pi~) - (L - C D_KL^max)``; negative means the inequality
         fails for this ``C``.
     """
-    _check_discounted(mdp)
-    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
-    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
+    pi_old, pi_new, rho0 = _check_step(mdp, pi_old, pi_new, rho0)
     eta_old, v, q, rho = _eval(mdp, pi_old, rho0)
     eta_new, _, _, _ = _eval(mdp, pi_new, rho0)
     A = q - v[:, None]
-    L = eta_old + float(rho @ np.einsum("sa,sa->s", pi_new, A))
+    L = eta_old + _expected_advantage(rho, pi_new, A)
     eps = float(np.abs(A).max())
     C = trpo_penalty_coefficient(eps, mdp.gamma) if C is None else check_positive(C, "C", allow_zero=True)
     dmax = float(_kl_rows(pi_old, pi_new).max())
