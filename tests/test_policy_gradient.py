@@ -208,3 +208,25 @@ def test_tabular_reinforce_takes_rng_as_generator_or_seed():
     np.testing.assert_array_equal(a.objective, b.objective)
     with pytest.raises(TypeError, match="rng"):
         rb.train_reinforce_tabular(mdp, rho0, cfg, rng="seven")
+
+
+def test_new_pg_checkers_and_hints():
+    from rlbook.exercises import pg_theorem as ex
+
+    rb.exercises.check_coordinate_baseline(ex._coordinate_baseline)
+    rb.exercises.check_masked_score(ex._masked_score)
+    with pytest.raises(ExerciseFailed, match="scalar b"):
+        rb.exercises.check_coordinate_baseline(
+            lambda pi, q: np.repeat(rb.optimal_baseline(pi, q)[:, None], pi.shape[1], 1))
+    with pytest.raises(ExerciseFailed, match="unrestricted softmax"):
+        rb.exercises.check_masked_score(lambda theta, phi, allowed: np.where(
+            allowed[:, :, None], rb.linear_softmax_score(theta, phi), 0.0))
+    with pytest.raises(ExerciseFailed, match="not subtracted"):
+        rb.exercises.check_linear_softmax_score(lambda theta, phi: phi)
+    # the per-coordinate baseline minimises each coordinate's variance
+    pi, q = np.array([[0.2, 0.5, 0.3]]), np.array([[1.0, -2.0, 0.5]])
+    b = ex._coordinate_baseline(pi, q)[0]
+    for j in range(3):
+        g = np.eye(3)[:, j] - pi[0, j]
+        var = lambda x: np.sum(pi[0] * ((q[0] - x) * g) ** 2)  # noqa: E731
+        assert var(b[j]) <= min(var(b[j] + 1e-3), var(b[j] - 1e-3))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ExerciseFailed", "CheckReport", "compare_on_cases"]
+__all__ = ["ExerciseFailed", "CheckReport", "compare_on_cases", "hints_from_variants"]
 
 
 class ExerciseFailed(AssertionError):
@@ -93,3 +93,29 @@ def _compare(exercise, user_fn, reference_fn, cases, rtol, atol, describe) -> Ch
                 f"  first difference at index {i}: yours {float(got[i])!r}, expected {float(want[i])!r}\n"
                 f"  yours:    {_fmt(got)}\n  expected: {_fmt(want)}")
     return CheckReport(exercise, len(cases))
+
+
+def hints_from_variants(variants, rtol=1e-6, atol=1e-8):
+    """A ``diagnose`` for :func:`compare_on_cases` built from typical mistakes.
+
+    ``variants`` is a list of ``(hint, wrong_fn)``: ``wrong_fn`` implements one
+    typical mistake with the reference's signature.  The returned function names
+    the first mistake whose outputs the reader's function reproduces on every case
+    (or returns None)."""
+
+    def diagnose(user_fn, cases):
+        for hint, wrong in variants:
+            try:
+                if all(np.allclose(np.asarray(user_fn(**_copied(c)), dtype=float),
+                                   np.asarray(wrong(**_copied(c)), dtype=float),
+                                   rtol=rtol, atol=atol) for c in cases):
+                    return hint
+            except Exception:  # noqa: BLE001 - a crash is not this mistake
+                continue
+        return None
+
+    return diagnose
+
+
+def _copied(case):
+    return {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in case.items()}

@@ -1,27 +1,30 @@
 """Policy improvement theory for tabular MDPs (chapter *TRPO and PPO*).
 
-Everything here is exact (no sampling) and follows the notation of the TRPO
-paper (Schulman et al., 2015):
+Everything here is exact (no sampling).  The book's notation (the TRPO paper's
+names in parentheses, Schulman et al., 2015):
 
-* ``eta(pi) = sum_s rho0(s) v_pi(s)``, the expected discounted return (the
-  ``J`` of the policy gradient chapters, :func:`rlbook.policy_objective`);
-* ``rho_pi(s) = sum_t gamma^t Pr(S_t = s)``, the *unnormalised* discounted
-  visitation (the ``eta(s)`` of the policy gradient chapters,
-  :func:`rlbook.discounted_visitation`), with total mass ``1 / (1 - gamma)``;
-* ``d_pi = (1 - gamma) rho_pi``, the *normalised* discounted state
-  distribution (:func:`normalized_visitation`);
-* ``A_pi(s, a) = q_pi(s, a) - v_pi(s)``, the advantage (:func:`advantage`).
+* ``J(pi) = sum_s rho0(s) v_pi(s)``, the expected discounted return (the paper's
+  ``eta(pi)``; :func:`rlbook.policy_objective`);
+* ``eta_pi(s) = sum_t gamma^t Pr(S_t = s)``, the *unnormalised* discounted
+  visitation (the paper's ``rho_pi``; :func:`rlbook.discounted_visitation`), with
+  total mass ``1 / (1 - gamma)``;
+* ``nu_pi = (1 - gamma) eta_pi``, the *normalised* discounted state distribution
+  (:func:`normalized_visitation`);
+* ``A_pi(s, a) = q_pi(s, a) - v_pi(s)``, the advantage (:func:`advantage`), and
+  ``epsilon_A = max_{s,a} |A_pi(s, a)|``.
 
 The results the chapter derives and checks with these functions:
 
 * the performance difference lemma (Kakade and Langford, 2002)
-  ``eta(pi~) = eta(pi) + sum_s rho_pi~(s) sum_a pi~(a|s) A_pi(s, a)``;
-* the surrogate ``L_pi(pi~) = eta(pi) + sum_s rho_pi(s) sum_a pi~(a|s) A_pi(s, a)``
+  ``J(pi~) = J(pi) + sum_s eta_pi~(s) sum_a pi~(a|s) A_pi(s, a)``;
+* the surrogate ``L_pi(pi~) = J(pi) + sum_s eta_pi(s) sum_a pi~(a|s) A_pi(s, a)``
   (the *old* visitation);
-* the lower bound ``eta(pi~) >= L_pi(pi~) - C D_KL^max(pi, pi~)`` with
-  ``C = 4 eps gamma / (1 - gamma)^2`` and ``eps = max_{s,a} |A_pi(s, a)|``
-  (TRPO, Theorem 1);
+* the lower bound ``J(pi~) >= L_pi(pi~) - C D_KL^max(pi, pi~)`` with
+  ``C = 4 epsilon_A gamma / (1 - gamma)^2`` (TRPO, Theorem 1);
 * the minorise-maximise iteration that this bound licenses.
+
+Argument conventions: functions of policies take ``pi`` (``pi_old``, ``pi_new``),
+functions of parameters take ``theta``; see :mod:`rlbook.policy_gradient.objectives`.
 """
 from __future__ import annotations
 
@@ -112,9 +115,9 @@ def advantage(mdp: FiniteMDP, pi) -> np.ndarray:
 
 
 def normalized_visitation(mdp: FiniteMDP, pi, rho0) -> np.ndarray:
-    r"""Normalised discounted state distribution ``d_pi = (1 - gamma) rho_pi``, shape ``(S,)``.
+    r"""Normalised discounted state distribution ``nu_pi = (1 - gamma) eta_pi``, shape ``(S,)``.
 
-    .. math:: d_\pi(s) = (1-\gamma) \sum_{t\ge 0} \gamma^t \Pr(S_t = s \mid S_0 \sim \rho_0, \pi).
+    .. math:: \nu_\pi(s) = (1-\gamma) \sum_{t\ge 0} \gamma^t \Pr(S_t = s \mid S_0 \sim \rho_0, \pi).
 
     It sums to one when no state is terminal (mass that reaches a terminal
     state is not counted, so with terminal states it sums to less). Requires

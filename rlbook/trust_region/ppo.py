@@ -7,6 +7,11 @@
   :func:`adaptive_kl_beta` (eq. 8);
 * :func:`ppo_losses` -- the full PPO loss (policy, value, entropy) with the
   usual diagnostics, in torch.
+
+Notation: the chapter writes the probability ratio ``varrho_t`` and the clip
+range ``kappa``; the code keeps the PPO paper's argument name ``eps`` for
+``kappa``.  Rewards are indexed as ``r_t = R_{t+1}``, the reward that follows
+action ``a_t``.
 """
 from __future__ import annotations
 
