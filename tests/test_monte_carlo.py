@@ -61,6 +61,7 @@ def test_importance_ratio_errors():
         rb.importance_ratios(pi, np.array([[1.0, 0.0], [0.5, 0.5]]), s, s + np.array([[0, 1, 0]]))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # nanmean over never-visited
 def test_mc_prediction_first_visit_unbiased_on_layered_mdp():
     mdp = rb.random_layered_mdp(3, 2, 2, seed=1)
     pi = np.full((mdp.n_states, 2), 0.5)
