@@ -133,7 +133,7 @@ def test_errors():
     P = np.zeros((2, 1, 2))
     P[0, 0, 0] = P[1, 0, 1] = 1.0
     two = rb.FiniteMDP(P, np.zeros((2, 1)), 0.9)
-    with pytest.raises(ValueError, match="several closed classes"):
+    with pytest.raises(ValueError, match="2 closed classes"):
         rb.stationary_distribution(two, np.ones((2, 1)))
 
 

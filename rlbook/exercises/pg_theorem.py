@@ -6,7 +6,7 @@ import numpy as np
 from ..policy_gradient.estimators import optimal_baseline, reward_to_go_estimate
 from ..policy_gradient.objectives import gaussian_score, linear_softmax_score
 from ..sampling import Trajectories
-from ._checker import compare_on_cases, hints_from_variants
+from ._checker import compare_on_cases, variant_hints
 
 __all__ = [
     "check_reward_to_go_gradient",
@@ -63,7 +63,7 @@ def check_reward_to_go_gradient(fn, n_cases: int = 8, seed: int = 0):
             out[s_, a_] += gamma**t * G0
         return out
 
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("the factor gamma^t in front of each term is missing (the chapter's pitfall).",
          no_discount),
         ("every term uses the whole return G_0 instead of the reward-to-go G_t.",
@@ -82,7 +82,7 @@ def check_linear_softmax_score(fn, n_cases: int = 8, seed: int = 0):
     for _ in range(n_cases):
         S, A, d = rng.integers(1, 4), rng.integers(2, 4), rng.integers(1, 5)
         cases.append(dict(theta=rng.normal(size=d), phi=rng.normal(size=(S, A, d))))
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("the policy-weighted mean feature E_pi[phi(s, .)] is not subtracted.",
          lambda theta, phi: np.asarray(phi, dtype=float)),
     ])
@@ -103,7 +103,7 @@ def check_gaussian_score(fn, n_cases: int = 8, seed: int = 0):
         z = (a - mean) / std
         return np.stack([z / std, (z**2 - 1) / (2 * std**2)])
 
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("the second row is the derivative with respect to the variance sigma^2; the "
          "exercise asks for the derivative with respect to sigma.", wrt_variance),
         ("the -1/sigma term of the sigma-derivative is missing (the normalising "
@@ -121,7 +121,7 @@ def check_optimal_baseline(fn, n_cases: int = 8, seed: int = 0):
     for _ in range(n_cases):
         S, A = rng.integers(1, 5), rng.integers(2, 5)
         cases.append(dict(pi=rng.dirichlet(np.ones(A) * 0.7, size=S), q=3 * rng.normal(size=(S, A))))
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("this is v_pi(s) = sum_a pi(a|s) q(s, a): the optimal baseline weights each "
          "action by pi(a|s) times the squared norm of its score.",
          lambda pi, q: np.sum(pi * q, axis=1)),
@@ -147,7 +147,7 @@ def check_coordinate_baseline(fn, n_cases: int = 8, seed: int = 0):
         S, A = rng.integers(1, 5), rng.integers(2, 5)
         cases.append(dict(pi=rng.dirichlet(np.ones(A) * 0.7, size=S),
                           q=3 * rng.normal(size=(S, A))))
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("this is the scalar b*(s) of the chapter repeated in every coordinate; each "
          "coordinate has its own weights pi(a|s) (1[a = j] - pi(j|s))^2.",
          lambda pi, q: np.repeat(optimal_baseline(pi, q)[:, None], pi.shape[1], axis=1)),
@@ -183,7 +183,7 @@ def check_masked_score(fn, n_cases: int = 8, seed: int = 0):
         score = linear_softmax_score(theta, phi)
         return np.where(allowed[:, :, None], score, 0.0)
 
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("the mean feature is taken under the unrestricted softmax; the policy gives "
          "probability 0 to the disallowed actions, so they leave the mean.",
          unmasked_mean),

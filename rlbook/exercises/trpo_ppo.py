@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..trust_region.ppo import clipped_surrogate_objective, gae
-from ._checker import CheckReport, compare_on_cases, hints_from_variants
+from ._checker import CheckReport, compare_on_cases, variant_hints
 
 __all__ = [
     "check_gae",
@@ -67,7 +67,7 @@ def _carry(rewards, values, next_values, dones, truncations, gamma, lam):
     return adv
 
 
-_GAE_HINTS = hints_from_variants([
+_GAE_HINTS = variant_hints(None, [
     ("the truncations are ignored: the recursion runs from one episode into the next "
      "after a time limit. A truncation must cut the sum of TD errors.",
      _gae_ignore_truncations),
@@ -119,7 +119,7 @@ def check_tabular_fisher_vector_product(fn) -> CheckReport:
     The reference is the closed form
     ``(F v)[s] = d(s) (pi_s * v_s - pi_s (pi_s . v_s))``.
     """
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("the weights d(s) are missing.", lambda pi, d, v: _fvp_reference(pi, np.ones_like(d), v)),
         ("the -pi_s (pi_s . v_s) term is missing (that is E[e_a e_a^T], not the Fisher).",
          lambda pi, d, v: d[:, None] * pi * v),
@@ -142,7 +142,7 @@ def _clip_cases(seed=2, n=10):
 def check_clipped_surrogate(fn) -> CheckReport:
     r"""Check ``fn(ratio, advantages, eps) -> float``, PPO's clipped surrogate objective
     ``mean(min(r_t A_t, clip(r_t, 1 - eps, 1 + eps) A_t))`` (to be maximised)."""
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("max instead of min: the objective must be the pessimistic one of the two terms.",
          lambda ratio, advantages, eps: float(np.mean(np.maximum(
              ratio * advantages, np.clip(ratio, 1 - eps, 1 + eps) * advantages)))),
@@ -169,7 +169,7 @@ def _hessian_cases(seed=3, n=8):
 def check_categorical_kl_hessian(fn) -> CheckReport:
     r"""Check ``fn(p) -> (K, K)``: the Hessian of ``theta -> KL(p || softmax(theta))`` with
     respect to the logits ``theta``, evaluated at ``softmax(theta) = p``."""
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("the -p p^T term is missing.", lambda p: np.diag(p)),
         ("the sign is flipped: the KL has a minimum at p, its Hessian is positive "
          "semidefinite.", lambda p: np.outer(p, p) - np.diag(p)),
@@ -214,7 +214,7 @@ def check_linear_fisher_vector_product(fn) -> CheckReport:
     ``d``, ``F v = sum_s d(s) E_{a~pi}[psi(s,a) psi(s,a)^T] v`` with the score
     ``psi(s, a) = phi(s, a) - E_pi[phi(s, .)]`` (the Gauss-Newton form
     ``sum_s d(s) Phi_s^T (diag pi_s - pi_s pi_s^T) Phi_s v``), without forming ``F``."""
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("the features are not centred: the score is phi(s, a) - E_pi[phi(s, .)], "
          "not phi(s, a) (equivalently M_s = diag(pi_s) - pi_s pi_s^T, not diag(pi_s)).",
          _linear_fvp_no_centering),
@@ -244,7 +244,7 @@ def check_gaussian_fisher(fn) -> CheckReport:
     def no_two(sigma):
         return np.diag(np.concatenate([1.0 / sigma**2, np.ones_like(sigma)]))
 
-    hints = hints_from_variants([
+    hints = variant_hints(None, [
         ("this is the Fisher matrix in the coordinates (mu, sigma); the chain rule "
          "through sigma = exp(s) multiplies the sigma block by sigma^2.", in_sigma),
         ("the log-sigma block is 2, not 1: Var[d ln N / d log sigma] = Var[z^2 - 1] "
