@@ -491,19 +491,20 @@ def linear_q_update(W, active, actions, rewards, next_active, next_values, termi
     W : ndarray (N, A, k), float -- updated in place and returned
     active : ndarray of int (N, n_active)
     actions : ndarray of int (N,)
-    rewards, terminated : array (N,)
+    rewards, terminated : ndarray (N,) of float (``terminated`` may be bool)
     next_active : unused placeholder for symmetry (may be None)
     next_values : array (N,)
         :math:`y_m`.
     gamma : float
-    alpha : float
-        Step size per active feature (Sutton and Barto use ``alpha / n_tilings``).
+    alpha : float or array (N,)
+        Step size per active feature (Sutton and Barto use ``alpha / n_tilings``); one per
+        sample allows runs with different step sizes in one batch.
 
     Returns
     -------
     (W, delta) with ``delta`` the TD errors ``(N,)``.
     """
-    if not isinstance(W, np.ndarray) or W.ndim != 3 or not np.issubdtype(W.dtype, np.floating):
+    if not isinstance(W, np.ndarray) or W.ndim != 3 or W.dtype.kind != "f":
         raise ValueError(f"W must be a float ndarray of shape (N, A, k), got "
                          f"{getattr(W, 'shape', type(W).__name__)}")
     N, A, k = W.shape
@@ -511,12 +512,14 @@ def linear_q_update(W, active, actions, rewards, next_active, next_values, termi
     if F.ndim != 2 or F.shape[0] != N:
         raise ValueError(f"active must have shape ({N}, n_active), got {F.shape}")
     a = np.asarray(actions)
-    if a.shape != (N,) or ((a < 0) | (a >= A)).any():
+    if a.shape != (N,) or a.min() < 0 or a.max() >= A:
         raise ValueError(f"actions must be {N} integers in [0, {A - 1}], got {a!r}")
-    g = check_gamma(gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma is {gamma!r}, expected a discount factor in [0, 1]")
     rows = np.arange(N)[:, None]
-    q_sa = W[rows, a[:, None], F].sum(axis=1)
-    delta = np.asarray(rewards, float) + g * (1.0 - np.asarray(terminated, float)) * \
-        np.asarray(next_values, float) - q_sa
-    W[rows, a[:, None], F] += alpha * delta[:, None]
+    a_col = a[:, None]
+    q_sa = W[rows, a_col, F].sum(axis=1)
+    delta = (np.asarray(rewards) + gamma * (1.0 - np.asarray(terminated, dtype=float))
+             * np.asarray(next_values) - q_sa)
+    W[rows, a_col, F] += (np.asarray(alpha) * delta)[:, None]
     return W, delta
