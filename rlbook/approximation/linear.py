@@ -434,7 +434,7 @@ def off_policy_td0(Phi, states, rewards, next_states, gamma, alpha, rho=None, w0
     return (w, np.array(W)) if record_every else w
 
 
-def tdc(Phi, states, rewards, next_states, gamma, alpha, beta, rho=None, w0=None,
+def tdc(Phi, states, rewards, next_states, gamma, alpha, alpha_u, rho=None, w0=None,
         record_every: int = 0):
     r"""TD with gradient correction (TDC, Sutton et al. 2009), off-policy with ratios
     :math:`\rho_t`:
@@ -443,7 +443,7 @@ def tdc(Phi, states, rewards, next_states, gamma, alpha, beta, rho=None, w0=None
 
         w_{t+1} &= w_t + \alpha \rho_t \big(\delta_t \phi_t
                     - \gamma \phi'_t\, (\phi_t^\top u_t)\big), \\
-        u_{t+1} &= u_t + \beta \rho_t \big(\delta_t - \phi_t^\top u_t\big) \phi_t,
+        u_{t+1} &= u_t + \alpha_u \rho_t \big(\delta_t - \phi_t^\top u_t\big) \phi_t,
 
     a stochastic gradient method for the projected Bellman error
     :math:`\|\Pi_D (T_\pi \hat v - \hat v)\|_D^2`; :math:`u` tracks
@@ -455,7 +455,7 @@ def tdc(Phi, states, rewards, next_states, gamma, alpha, beta, rho=None, w0=None
     """
     Phi, s, r, s2, g = _trajectory(Phi, states, rewards, next_states, gamma)
     a = _step_size(alpha, len(s))
-    bt = _step_size(beta, len(s))
+    bt = _step_size(alpha_u, len(s))
     rho = _rho(rho, len(s))
     k = Phi.shape[1]
     w = _w0(w0, k)
