@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_int, check_policy, check_positive, check_vector
+from .._validate import check_int, check_positive, check_vector
 from .bellman import _solve_v
-from ..mdp import FiniteMDP, _check_mdp, _policy_matrices
+from ..mdp import FiniteMDP, _check_mdp, _policy_matrices, check_mdp_policy, uniform_policy
 from .optimality import greedy_actions, greedy_policy
 
 __all__ = ["SolveResult", "value_iteration", "policy_iteration", "truncated_policy_iteration"]
@@ -172,7 +172,7 @@ def policy_iteration(mdp: FiniteMDP, pi0=None, max_iter: int = 10_000, record: b
     _check_mdp(mdp)
     max_iter = check_int(max_iter, "max_iter", 1)
     S, A = mdp.n_states, mdp.n_actions
-    pi = np.full((S, A), 1.0 / A) if pi0 is None else check_policy(pi0, S, A, "pi0")
+    pi = uniform_policy(S, A, mdp.allowed) if pi0 is None else check_mdp_policy(mdp, pi0, "pi0")
     backup = _Backup(mdp)
     history = [] if record else None
     residuals = []
