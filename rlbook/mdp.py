@@ -11,6 +11,7 @@ import numpy as np
 
 from ._validate import (
     as_float_array,
+    as_generator,
     check_gamma,
     check_int,
     check_policy,
@@ -24,7 +25,6 @@ __all__ = [
     "random_mdp",
     "uniform_policy",
     "deterministic_policy",
-    "check_policy",
     "check_mdp_policy",
 ]
 
@@ -159,7 +159,8 @@ class FiniteMDP:
         Parameters
         ----------
         s, a : int or array_like of int
-        rng : numpy.random.Generator
+        rng : numpy.random.Generator or int
+            The source of randomness (an int is a seed).
 
         Returns
         -------
@@ -167,15 +168,15 @@ class FiniteMDP:
         r : ndarray of float, the shape of ``s``
         """
         s, a = self._check_sa(s, a)
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        rng = as_generator(rng)
         cdf = self._P_cdf[s, a]
         u = rng.random(s.shape)[..., None]
         s_next = np.minimum((cdf <= u * cdf[..., -1:]).sum(axis=-1), self.n_states - 1)
         return s_next, self._reward(s, a, s_next, rng)
 
     def sample_rewards(self, s, a, s_next, rng):
-        """Draw ``R_{t+1}`` for given transitions ``(s, a, s')`` from the reward law."""
+        """Draw ``R_{t+1}`` for given transitions ``(s, a, s')`` from the reward law
+        (``rng``: a Generator or an int seed)."""
         s, a = self._check_sa(s, a)
         s_next = np.asarray(s_next)
         if s_next.shape != s.shape or not np.issubdtype(s_next.dtype, np.integer):
@@ -185,8 +186,7 @@ class FiniteMDP:
             i = np.argwhere(bad)[0]
             raise ValueError(f"s_next[{', '.join(map(str, i))}] is {s_next[tuple(i)]}, "
                              f"expected a state in [0, {self.n_states - 1}]")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        rng = as_generator(rng)
         return self._reward(s, a, s_next, rng)
 
     def _reward(self, s, a, s_next, rng):
@@ -380,7 +380,8 @@ def random_mdp(n_states: int, n_actions: int, gamma: float = 0.9, *, seed=None,
     n_states, n_actions : int
     gamma : float
     seed : int or numpy.random.Generator, optional
-        Seed of the generator (fixed seed, fixed MDP).
+        The source of randomness, taken as everywhere in :mod:`rlbook` (a
+        Generator or an int seed; fixed seed, fixed MDP).
     branching : int, optional
         Number of possible next states per ``(s, a)``; all ``S`` by default.
         Probabilities over them are Dirichlet(1).
@@ -389,7 +390,7 @@ def random_mdp(n_states: int, n_actions: int, gamma: float = 0.9, *, seed=None,
     """
     S = check_int(n_states, "n_states", 1)
     A = check_int(n_actions, "n_actions", 1)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed, "seed", allow_none=True)
     k = S if branching is None else check_int(branching, "branching", 1)
     if k > S:
         raise ValueError(f"branching is {k}, expected at most n_states = {S}")
@@ -422,7 +423,7 @@ def random_layered_mdp(n_layers: int, width: int, n_actions: int, gamma: float =
     L = check_int(n_layers, "n_layers", 1)
     W = check_int(width, "width", 1)
     A = check_int(n_actions, "n_actions", 1)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed, "seed", allow_none=True)
     S = L * W + 1
     P = np.zeros((S, A, S))
     R = np.zeros((S, A))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, check_distribution, check_gamma, check_int
+from ._validate import as_float_array, as_generator, check_distribution, check_gamma, check_int
 from .mdp import FiniteMDP, _check_mdp, check_mdp_policy
 
 __all__ = ["Trajectories", "sample_trajectories", "discounted_returns"]
@@ -61,8 +61,9 @@ def sample_trajectories(mdp: FiniteMDP, pi, n_episodes: int, horizon: int, rng,
     pi : array_like (S, A)
         The policy that chooses the actions.
     n_episodes, horizon : int
-    rng : numpy.random.Generator
-        The source of randomness (seed it for reproducible samples).
+    rng : numpy.random.Generator or int
+        The source of randomness: a Generator (seed it for reproducible
+        samples) or an int seed.
     rho0 : array_like (S,), optional
         Initial-state distribution (uniform over non-terminal states by default).
     s0 : int, optional
@@ -73,8 +74,7 @@ def sample_trajectories(mdp: FiniteMDP, pi, n_episodes: int, horizon: int, rng,
     pi = check_mdp_policy(mdp, pi)
     N = check_int(n_episodes, "n_episodes", 1)
     T = check_int(horizon, "horizon", 1)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = as_generator(rng)
     if s0 is not None:
         if rho0 is not None:
             raise ValueError("give rho0 or s0, not both")

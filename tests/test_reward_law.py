@@ -143,7 +143,7 @@ def test_step_bad_indices():
     with pytest.raises(ValueError, match="same shape"):
         mdp.step(np.array([0, 1]), np.array([0]), rng)
     with pytest.raises(TypeError, match="Generator"):
-        mdp.step(0, 0, 3)
+        mdp.step(0, 0, 0.5)
     with pytest.raises(ValueError, match=r"s_next\[0\] is 5"):
         mdp.sample_rewards(np.array([0]), np.array([0]), np.array([5]), rng)
 
