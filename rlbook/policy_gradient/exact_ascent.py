@@ -11,7 +11,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from .._validate import as_float_array, check_distribution, check_int, check_positive
-from ..dp.bellman import _q_from_v, _solve_v
+from ..dp.bellman import _solve_v
 from ..mdp import FiniteMDP, _check_mdp, _policy_matrices
 from .objectives import _visitation, softmax_policy
 
