@@ -225,3 +225,26 @@ def test_a2c_unsupported_action_space():
     with pytest.raises(ValueError, match="action space"):
         rb.train_a2c(rb.A2CConfig(env_id="RlbookMultiBinary-v0", total_steps=64, n_envs=1,
                                   n_steps=8))
+
+
+def test_lq_q_function_is_one_step_then_the_policy():
+    lq = rb.LinearQuadratic(f_s=0.9, f_u=0.7, c_s=2.0, c_u=0.3, gamma=0.8, sigma0=1.5)
+    k, s, u = 0.6, 1.3, -0.4
+    m_k = -rb.lq_objective(lq, k) / lq.sigma0**2          # v_k(s) = -m_k s^2
+    s2 = lq.f_s * s + lq.f_u * u
+    assert rb.lq_q_function(lq, k, s, u) == pytest.approx(-(2.0 * s**2 + 0.3 * u**2) - 0.8 * m_k * s2**2)
+    # at u = mu(s) it is the value
+    assert rb.lq_q_function(lq, k, s, -k * s) == pytest.approx(-m_k * s**2)
+    with pytest.raises(ValueError, match="horizon"):
+        rb.lq_deterministic_gradient(lq, k, horizon=0)
+    with pytest.raises(ValueError, match="k is"):
+        rb.lq_q_function(lq, 100.0, s, u)
+
+
+def test_closed_classes_and_entropy_gradient_shape_errors():
+    mdp = rb.random_mdp(3, 2, 0.9, seed=0)
+    assert rb.closed_classes(mdp, np.full((3, 2), 0.5)) == [[0, 1, 2]]
+    with pytest.raises(ValueError, match="pi"):
+        rb.closed_classes(mdp, np.full((3, 3), 1 / 3))
+    with pytest.raises(ValueError, match="theta must have shape"):
+        rb.entropy_regularized_gradient(mdp, np.zeros((3, 3)), np.full(3, 1 / 3), 0.1)
