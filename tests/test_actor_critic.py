@@ -26,15 +26,15 @@ def test_compatible_critic_gives_the_exact_gradient(seed):
     rho0 = rng.dirichlet(np.ones(5))
     phi = rng.normal(size=(5, 3, 4))
     th = rng.normal(size=4)
-    w = rb.compatible_critic_weights(mdp, th, phi, rho0)
+    w = rb.compatible_critic_weights(mdp, th, rho0, phi)
     pi = rb.linear_softmax_policy(th, phi)
     psi = rb.linear_softmax_score(th, phi)
     eta = rb.discounted_visitation(mdp, pi, rho0)
     g = np.einsum("s,sa,sad,sa->d", eta, pi, psi, psi @ w)
-    np.testing.assert_allclose(g, rb.exact_linear_policy_gradient(mdp, th, phi, rho0), atol=1e-10)
+    np.testing.assert_allclose(g, rb.exact_linear_policy_gradient(mdp, th, rho0, phi), atol=1e-10)
     # tabular: the weights are (1 - gamma) times the natural gradient
     th_tab = rng.normal(size=(5, 3))
-    w_tab = rb.compatible_critic_weights(mdp, th_tab.ravel(), rb.tabular_features(5, 3), rho0)
+    w_tab = rb.compatible_critic_weights(mdp, th_tab.ravel(), rho0, rb.tabular_features(5, 3))
     np.testing.assert_allclose(w_tab, 0.1 * rb.natural_policy_gradient(mdp, th_tab, rho0).ravel(),
                                atol=1e-8)
 
@@ -42,9 +42,9 @@ def test_compatible_critic_gives_the_exact_gradient(seed):
 def test_compatible_errors():
     mdp = rb.random_mdp(3, 2, 0.9, seed=0)
     with pytest.raises(ValueError, match="theta has shape"):
-        rb.compatible_critic_weights(mdp, np.zeros(3), np.zeros((3, 2, 4)), np.full(3, 1 / 3))
+        rb.compatible_critic_weights(mdp, np.zeros(3), np.full(3, 1 / 3), np.zeros((3, 2, 4)))
     with pytest.raises(ValueError, match="phi has shape"):
-        rb.compatible_critic_weights(mdp, np.zeros(4), np.zeros((2, 2, 4)), np.full(3, 1 / 3))
+        rb.compatible_critic_weights(mdp, np.zeros(4), np.full(3, 1 / 3), np.zeros((2, 2, 4)))
 
 
 def test_off_policy_expected_update():

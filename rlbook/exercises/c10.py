@@ -71,8 +71,8 @@ def check_lq_objective(fn, n_cases: int = 8, seed: int = 0):
 
 def _ref_w(P, R, gamma, theta, rho0):
     S, A = theta.shape
-    return compatible_critic_weights(FiniteMDP(P, R, gamma), theta.ravel(), tabular_features(S, A),
-                                     rho0).reshape(S, A)
+    return compatible_critic_weights(FiniteMDP(P, R, gamma), theta.ravel(), rho0,
+                                     tabular_features(S, A)).reshape(S, A)
 
 
 def _w_advantage(P, R, gamma, theta, rho0):
