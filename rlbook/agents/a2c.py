@@ -37,16 +37,16 @@ class A2CConfig:
 
     env_id: str = "CartPole-v1"
     """Gymnasium environment id (Box observations; Discrete or 1-D Box actions)."""
-    total_steps: int = 200_000
+    total_steps: int = 300_000
     """Budget of environment steps summed over the copies (reset steps included);
     ``total_steps // (n_envs * n_steps)`` updates are run."""
     n_envs: int = 16
     """Number of environment copies stepped in lockstep."""
-    n_steps: int = 8
+    n_steps: int = 16
     """Steps per copy per update: a batch holds ``n_envs * n_steps`` transitions."""
     gamma: float = 0.99
     """Discount factor."""
-    lam: float = 1.0
+    lam: float = 0.95
     """GAE parameter; 1 gives the n-step return advantage of the original A2C."""
     lr: float = 1e-3
     """Learning rate (initial value if ``anneal_lr``)."""
@@ -62,7 +62,7 @@ class A2CConfig:
     """Weight ``c_e`` of the entropy bonus."""
     max_grad_norm: float | None = 0.5
     """Clip the global gradient norm to this value (None: no clipping)."""
-    normalize_advantages: bool = False
+    normalize_advantages: bool = True
     """Standardise the advantages of each batch."""
     hidden_sizes: tuple = (64, 64)
     """Hidden layer widths of the policy and of the (separate) value network."""
@@ -82,8 +82,9 @@ class A2CConfig:
     def rl_zoo_cartpole(cls, **overrides) -> "A2CConfig":
         """The rl-baselines3-zoo CartPole-v1 A2C settings (8 copies, 5 steps, RMSprop
         7e-4 without annealing, gamma 0.99, ent_coef 0, 500k steps)."""
-        return cls(**{"total_steps": 500_000, "n_envs": 8, "n_steps": 5, "lr": 7e-4,
-                      "anneal_lr": False, "optimizer": "rmsprop", **overrides})
+        return cls(**{"total_steps": 500_000, "n_envs": 8, "n_steps": 5, "lr": 7e-4, "lam": 1.0,
+                      "anneal_lr": False, "optimizer": "rmsprop", "normalize_advantages": False,
+                      **overrides})
 
 
 def _check_a2c(config):

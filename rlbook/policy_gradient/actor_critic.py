@@ -215,7 +215,7 @@ def td_advantage(mdp: FiniteMDP, v) -> np.ndarray:
     return _q_from_v(mdp, v) - v[:, None]
 
 
-def compatible_critic_weights(mdp: FiniteMDP, theta, phi, rho0) -> np.ndarray:
+def compatible_critic_weights(mdp: FiniteMDP, theta, rho0, phi) -> np.ndarray:
     r"""MSE-optimal weights ``w`` of the compatible critic ``f_w(s, a) = psi(s, a)^T w``.
 
     The compatible features are the score, ``psi(s, a) = grad_theta ln pi(a|s)
@@ -233,9 +233,10 @@ def compatible_critic_weights(mdp: FiniteMDP, theta, phi, rho0) -> np.ndarray:
     ----------
     mdp : FiniteMDP
     theta : array_like (d,)
-    phi : array_like (S, A, d)
-        Features of the linear-softmax actor (``tabular_features`` gives the tabular softmax).
     rho0 : array_like (S,)
+    phi : array_like (S, A, d)
+        Features of the linear-softmax actor (``tabular_features`` gives the tabular softmax);
+        last, as everywhere in the package.
 
     Returns
     -------
