@@ -72,6 +72,9 @@ def _q_from_v(mdp, v):
 def v_from_q(pi, q) -> np.ndarray:
     r"""State values from action values: ``v(s) = sum_a pi(a|s) q(s, a)``."""
     q = as_float_array(q, "q", ndim=2)
+    pi = as_float_array(pi, "pi", ndim=2)
+    if pi.shape != q.shape:
+        raise ValueError(f"pi has shape {pi.shape} and q has shape {q.shape}, expected the same (S, A)")
     pi = check_policy(pi, *q.shape)
     return np.einsum("sa,sa->s", pi, q)
 
