@@ -99,12 +99,15 @@ def _compare(exercise, user_fn, reference_fn, cases, rtol, atol, describe) -> Ch
 def variant_hints(reference_fn, variants, rtol=1e-6, atol=1e-8):
     """A ``diagnose`` for :func:`compare_on_cases` built from named mistakes.
 
-    ``variants`` is a list of ``(wrong_fn, hint)``: ``wrong_fn(**case)``
-    computes a typical wrong answer. The hint returned is that of the first
-    mistake the reader's function reproduces on every case, provided the
-    mistake differs from ``reference_fn`` on at least one case (so that a hint
-    is never given for an answer that is right).
+    ``variants`` is a list of pairs of a hint (a string) and ``wrong_fn``, in
+    either order: ``wrong_fn(**case)`` computes a typical wrong answer. The
+    hint returned is that of the first mistake the reader's function reproduces
+    on every case, provided the mistake differs from ``reference_fn`` on at
+    least one case (so that a hint is never given for an answer that is right;
+    ``reference_fn=None`` skips that guard).
     """
+    variants = [(a, b) if callable(a) else (b, a) for a, b in variants]
+
     def same(a, b):
         a = np.asarray(a, dtype=float)
         b = np.asarray(b, dtype=float)
@@ -122,10 +125,14 @@ def variant_hints(reference_fn, variants, rtol=1e-6, atol=1e-8):
         for wrong, hint in variants:
             informative = False
             for case, got in zip(cases, outs):
-                bad = wrong(**case)
+                try:
+                    bad = wrong(**{n: (v.copy() if isinstance(v, np.ndarray) else v)
+                                   for n, v in case.items()})
+                except Exception:  # noqa: BLE001 - a mistake that cannot run here is not this one
+                    break
                 if not same(got, bad):
                     break
-                informative |= not same(bad, reference_fn(**case))
+                informative |= reference_fn is None or not same(bad, reference_fn(**case))
             else:
                 if informative:
                     return hint
