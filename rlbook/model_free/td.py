@@ -771,7 +771,6 @@ def double_q_learning(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rn
     qq = np.stack([q1, q1.copy()], axis=1)                          # (N, 2, S, A)
     n2 = np.zeros(qq.shape, dtype=int)
     hist = _History(record, qq.mean(axis=1), run.E)
-    allowed = run.allowed
     s = run.starts(run.N)
     while run.running:
         a = _behaviour(run, qq[:, 0] + qq[:, 1], s, cdf, eps)      # A from q1 + q2
