@@ -1,5 +1,6 @@
 """tools/setup_cell_snippet.py: the set-up cell lines that explain how to install
 rlbook when it is missing (to be pasted into each chapter's set-up cell)."""
+import json
 import re
 import sys
 from pathlib import Path
@@ -33,3 +34,12 @@ def test_one_repository_url_everywhere():
     assert f'pip install "rlbook @ git+{url}"' in (ROOT / "README.md").read_text(encoding="utf-8")
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert re.search(r'^Repository\s*=\s*"' + re.escape(url) + '"', pyproject, flags=re.M)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_chapter_setup_cell_explains_the_install(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code" and "rlbook" in "".join(c["source"]))
+    src = "".join(first["source"])
+    assert "except ModuleNotFoundError" in src, f"{path.name}: the set-up cell imports rlbook bare"
+    assert f"rlbook @ git+{snip.REPOSITORY}" in src, f"{path.name}: the set-up cell names no install command"
