@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -36,15 +37,18 @@ THRESHOLD = -200.0
 ENV = "Pendulum-v1"
 
 
-def run_ours(algo, seed, steps, eval_episodes):
+def run_ours(algo, seed, steps, eval_episodes, learning_starts=None):
     cfg, train = {"sac": (rb.SACConfig, rb.train_sac), "td3": (rb.TD3Config, rb.train_td3),
                   "ddpg": (rb.DDPGConfig, rb.train_ddpg)}[algo]
-    res = train(cfg(seed=seed, total_steps=steps))
+    cfg = cfg(seed=seed, total_steps=steps)
+    if learning_starts is not None:
+        cfg = replace(cfg, learning_starts=learning_starts)
+    res = train(cfg)
     ev = rb.evaluate_policy_gym(res.policy, ENV, eval_episodes, seed=10_000 + seed)
     return dict(eval_mean=ev.mean(), eval_min=ev.min(), wall=res.wall_time)
 
 
-def run_sb3(algo, seed, steps, eval_episodes):
+def run_sb3(algo, seed, steps, eval_episodes, learning_starts=None):
     import gymnasium as gym
     from stable_baselines3 import DDPG, SAC, TD3
     from stable_baselines3.common.noise import NormalActionNoise
@@ -52,11 +56,13 @@ def run_sb3(algo, seed, steps, eval_episodes):
     start = time.perf_counter()
     env = gym.make(ENV)
     if algo == "sac":
-        model = SAC("MlpPolicy", env, learning_rate=1e-3, seed=seed, device="cpu", verbose=0)
+        model = SAC("MlpPolicy", env, learning_rate=1e-3, seed=seed, device="cpu", verbose=0,
+                    learning_starts=100 if learning_starts is None else learning_starts)
     else:
         noise = NormalActionNoise(mean=np.zeros(1), sigma=0.1 * np.ones(1))
         cls = TD3 if algo == "td3" else DDPG
-        model = cls("MlpPolicy", env, gamma=0.98, buffer_size=200_000, learning_starts=10_000,
+        model = cls("MlpPolicy", env, gamma=0.98, buffer_size=200_000,
+                    learning_starts=10_000 if learning_starts is None else learning_starts,
                     action_noise=noise, gradient_steps=1, train_freq=1, learning_rate=1e-3,
                     policy_kwargs=dict(net_arch=[400, 300]), seed=seed, device="cpu", verbose=0)
     model.learn(total_timesteps=steps)
@@ -77,6 +83,8 @@ def main():
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--steps", type=int, default=20_000)
     ap.add_argument("--eval-episodes", type=int, default=10)
+    ap.add_argument("--learning-starts", type=int, default=None,
+                    help="override the random warm-up steps of both libraries (short timing runs)")
     ap.add_argument("--no-sb3", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -89,7 +97,9 @@ def main():
             have_sb3 = False
             print("stable-baselines3 not importable: rlbook only")
     print(f"torch {torch.__version__}, 1 thread; {ENV}, {args.steps:,} env steps per run, "
-          f"{args.eval_episodes} deterministic evaluation episodes")
+          f"{args.eval_episodes} deterministic evaluation episodes"
+          + ("" if args.learning_starts is None else
+             f"; learning_starts overridden to {args.learning_starts}"))
     head = f"{'eval':>7} {'min':>7} {'wall s':>7}"
     print(f"{'algo':>5} {'seed':>4} | {'rlbook':^23}"
           + (f" | {'SB3 ' + sb3_version:^23} | ratio" if have_sb3 else ""))
@@ -98,12 +108,12 @@ def main():
     for algo in args.algos.split(","):
         ours_w, sb3_w = [], []
         for seed in range(args.seeds):
-            r = run_ours(algo, seed, args.steps, args.eval_episodes)
+            r = run_ours(algo, seed, args.steps, args.eval_episodes, args.learning_starts)
             ours_w.append(r["wall"])
             solved.append(r["eval_mean"] >= THRESHOLD)
             line = f"{algo:>5} {seed:>4} | {fmt(r)}"
             if have_sb3:
-                s = run_sb3(algo, seed, args.steps, args.eval_episodes)
+                s = run_sb3(algo, seed, args.steps, args.eval_episodes, args.learning_starts)
                 sb3_w.append(s["wall"])
                 line += f" | {fmt(s)} | {r['wall'] / s['wall']:6.2f}"
             print(line, flush=True)

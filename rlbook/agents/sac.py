@@ -80,7 +80,10 @@ def train_sac(config: SACConfig | None = None, progress: bool = False):
         J_\pi(\phi) &= \tfrac1B \textstyle\sum \big(\alpha \log \pi_\phi(\tilde a|s) - \min_i Q_{w_i}(s, \tilde a)\big), \\
         J(\alpha) &= -\tfrac1B \textstyle\sum \log\alpha\,\big(\log \pi_\phi(\tilde a|s) + \bar{\mathcal H}\big),
 
-    one Adam step on each, then Polyak averaging of the critics' targets.
+    all three evaluated at the current parameters (the critic and actor gradients
+    come from one backward pass, the temperature's gradient
+    ``-(mean log pi + target_entropy)`` in closed form), one Adam step on each,
+    then Polyak averaging of the critics' targets.
     ``log pi`` is :func:`rlbook.squashed_gaussian_log_prob` in the normalised box.
 
     Returns
@@ -113,11 +116,11 @@ def _train(cfg, loop, t0):
     actor = SquashedGaussianActor(loop.obs_dim, d, cfg.hidden_sizes, loop.low, loop.high)
     critic = QEnsemble(loop.obs_dim, d, cfg.hidden_sizes, n=2)
     critic_targ = copy.deepcopy(critic)
-    log_alpha = torch.tensor(math.log(cfg.alpha), requires_grad=cfg.autotune)
+    log_alpha = torch.tensor(math.log(cfg.alpha))
     target_entropy = -float(d) if cfg.target_entropy is None else float(cfg.target_entropy)
     opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, fused=True)
     opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, fused=True)
-    opt_alpha = torch.optim.Adam([log_alpha], lr=cfg.actor_lr, fused=True) if cfg.autotune else None
+    opt_alpha = torch.optim.Adam([log_alpha], lr=cfg.actor_lr) if cfg.autotune else None
     buf = ReplayBuffer(min(cfg.buffer_size, cfg.total_steps), loop.obs_dim, d)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -141,23 +144,23 @@ def _train(cfg, loop, t0):
                 a2, logp2 = actor.sample(b.next_obs, gen)
                 v2 = critic_targ(b.next_obs, a2).min(0).values - alpha * logp2
                 y = b.rew + cfg.gamma * (1.0 - b.terminated) * v2
-            # 3. critic update
+            # 3. losses on the minibatch: critics on the soft target, actor by the
+            #    reparameterisation gradient through frozen critics (one backward pass:
+            #    the two losses touch disjoint parameters)
             q = critic(b.obs, b.act)
             c_loss = ((q - y) ** 2).mean(1).sum()
-            opt_critic.zero_grad(set_to_none=True)
-            c_loss.backward()
-            opt_critic.step()
-            # 4. actor update by the reparameterisation gradient
             a_new, logp = actor.sample(b.obs, gen)
             a_loss = (alpha * logp - critic(b.obs, a_new, frozen=True).min(0).values).mean()
+            # 4. one Adam step on the critics and one on the actor
+            opt_critic.zero_grad(set_to_none=True)
             opt_actor.zero_grad(set_to_none=True)
-            a_loss.backward()
+            (c_loss + a_loss).backward()
+            opt_critic.step()
             opt_actor.step()
-            # 5. temperature: a gradient step on the dual of the entropy constraint
+            # 5. temperature: a gradient step on the dual of the entropy constraint,
+            #    d/dlog(alpha) of -log(alpha) (log pi + H_target) = -(log pi + H_target)
             if opt_alpha is not None:
-                alpha_loss = -(log_alpha * (logp.detach() + target_entropy)).mean()
-                opt_alpha.zero_grad(set_to_none=True)
-                alpha_loss.backward()
+                log_alpha.grad = -(logp.detach() + target_entropy).mean()
                 opt_alpha.step()
             # 6. Polyak averaging of the target critics
             polyak_update(critic_targ, critic, cfg.tau)

@@ -92,6 +92,13 @@ def squashed_gaussian_log_prob(u, mean, log_std, scale=1.0):
     if _is_torch(u) or _is_torch(mean) or _is_torch(log_std):
         import torch
 
+        if isinstance(scale, (int, float)) and not isinstance(scale, bool):
+            if not (math.isfinite(scale) and scale > 0):
+                raise ValueError(f"scale is {scale!r}, expected a finite positive half-width")
+            log_det = log1m_tanh_sq(u).sum(-1)
+            if scale != 1.0:
+                log_det = log_det + u.shape[-1] * math.log(scale)
+            return gaussian_log_prob(u, mean, log_std) - log_det
         sc = torch.as_tensor(scale, dtype=u.dtype)
         if not bool(torch.all(torch.isfinite(sc) & (sc > 0))):
             raise ValueError(f"scale is {scale!r}, expected finite positive half-widths")
