@@ -101,7 +101,8 @@ def _train(cfg, loop, t0):
     actor_targ, critic_targ = copy.deepcopy(actor), copy.deepcopy(critic)
     opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, fused=True)
     opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, fused=True)
-    buf = ReplayBuffer(min(cfg.buffer_size, cfg.total_steps), loop.obs_dim, d)
+    buf = ReplayBuffer(max(min(cfg.buffer_size, cfg.total_steps), cfg.batch_size),
+                       (loop.obs_dim,), (d,), action_dtype=np.float32)
     rng = np.random.default_rng(cfg.seed)
     diag = {"step": [], "critic_loss": [], "q_mean": [], "actor_loss": []}
     c_loss = q_mean = a_loss = torch.tensor(float("nan"))
@@ -116,13 +117,13 @@ def _train(cfg, loop, t0):
         n_eps = len(loop.ep_returns)
         buf.add(*loop.step(a))
         if t >= cfg.learning_starts:
-            b = buf.sample(cfg.batch_size, rng)
+            b = buf.sample(cfg.batch_size, rng, as_torch=True)
             # 2. target from the target actor and the target critic
             with torch.no_grad():
-                y = b.rew + cfg.gamma * (1.0 - b.terminated) * critic_targ(
+                y = b.rewards + cfg.gamma * (1.0 - b.terminated) * critic_targ(
                     b.next_obs, actor_targ(b.next_obs))[0]
             # 3. critic regression, then the deterministic policy gradient step
-            q = critic(b.obs, b.act)[0]
+            q = critic(b.obs, b.actions)[0]
             c_loss = ((q - y) ** 2).mean()
             opt_critic.zero_grad(set_to_none=True)
             c_loss.backward()

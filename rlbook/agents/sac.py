@@ -121,7 +121,8 @@ def _train(cfg, loop, t0):
     opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, fused=True)
     opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, fused=True)
     opt_alpha = torch.optim.Adam([log_alpha], lr=cfg.actor_lr) if cfg.autotune else None
-    buf = ReplayBuffer(min(cfg.buffer_size, cfg.total_steps), loop.obs_dim, d)
+    buf = ReplayBuffer(max(min(cfg.buffer_size, cfg.total_steps), cfg.batch_size),
+                       (loop.obs_dim,), (d,), action_dtype=np.float32)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     diag = {"step": [], "critic_loss": [], "q_mean": [], "actor_loss": [], "alpha": [],
@@ -137,17 +138,17 @@ def _train(cfg, loop, t0):
         n_eps = len(loop.ep_returns)
         buf.add(*loop.step(a))
         if t >= cfg.learning_starts:
-            b = buf.sample(cfg.batch_size, rng)
+            b = buf.sample(cfg.batch_size, rng, as_torch=True)
             alpha = log_alpha.detach().exp()
             # 2. soft target: clipped double Q minus alpha log pi at a fresh next action
             with torch.no_grad():
                 a2, logp2 = actor.sample(b.next_obs, gen)
                 v2 = critic_targ(b.next_obs, a2).min(0).values - alpha * logp2
-                y = b.rew + cfg.gamma * (1.0 - b.terminated) * v2
+                y = b.rewards + cfg.gamma * (1.0 - b.terminated) * v2
             # 3. losses on the minibatch: critics on the soft target, actor by the
             #    reparameterisation gradient through frozen critics (one backward pass:
             #    the two losses touch disjoint parameters)
-            q = critic(b.obs, b.act)
+            q = critic(b.obs, b.actions)
             c_loss = ((q - y) ** 2).mean(1).sum()
             a_new, logp = actor.sample(b.obs, gen)
             a_loss = (alpha * logp - critic(b.obs, a_new, frozen=True).min(0).values).mean()

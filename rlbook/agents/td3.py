@@ -122,7 +122,8 @@ def _train(cfg, loop, t0):
     actor_targ, critic_targ = copy.deepcopy(actor), copy.deepcopy(critic)
     opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, fused=True)
     opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, fused=True)
-    buf = ReplayBuffer(min(cfg.buffer_size, cfg.total_steps), loop.obs_dim, d)
+    buf = ReplayBuffer(max(min(cfg.buffer_size, cfg.total_steps), cfg.batch_size),
+                       (loop.obs_dim,), (d,), action_dtype=np.float32)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     diag = {"step": [], "critic_loss": [], "q_mean": [], "actor_loss": []}
@@ -139,15 +140,15 @@ def _train(cfg, loop, t0):
         n_eps = len(loop.ep_returns)
         buf.add(*loop.step(a))
         if t >= cfg.learning_starts:
-            b = buf.sample(cfg.batch_size, rng)
+            b = buf.sample(cfg.batch_size, rng, as_torch=True)
             # 2. targets: smoothed target action, minimum over the target critics
             with torch.no_grad():
-                eps = (cfg.target_noise * torch.randn(b.act.shape, generator=gen)).clamp(
+                eps = (cfg.target_noise * torch.randn(b.actions.shape, generator=gen)).clamp(
                     -cfg.target_noise_clip, cfg.target_noise_clip)
                 a2 = (actor_targ(b.next_obs) + eps).clamp(-1.0, 1.0)
-                y = b.rew + cfg.gamma * (1.0 - b.terminated) * critic_targ(b.next_obs, a2).min(0).values
+                y = b.rewards + cfg.gamma * (1.0 - b.terminated) * critic_targ(b.next_obs, a2).min(0).values
             # 3. critic update: every critic regresses on the same target
-            q = critic(b.obs, b.act)
+            q = critic(b.obs, b.actions)
             c_loss = ((q - y) ** 2).mean(1).sum()
             opt_critic.zero_grad(set_to_none=True)
             c_loss.backward()
