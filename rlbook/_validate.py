@@ -102,3 +102,19 @@ def check_vector(x, n: int, name: str) -> np.ndarray:
 def is_torch(x) -> bool:
     """Whether ``x`` is a torch tensor (without importing torch)."""
     return type(x).__module__.startswith("torch")
+
+
+def as_generator(rng, name: str = "rng", allow_none: bool = False) -> np.random.Generator:
+    """The one way :mod:`rlbook` takes randomness: a ``numpy.random.Generator``
+    (used as is, so successive calls continue its stream) or an int seed
+    (``numpy.random.default_rng(seed)``); ``None`` only where ``allow_none``."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None and allow_none:
+        return np.random.default_rng()
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"{name} is {rng}, expected a non-negative int seed or a Generator")
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, "
+                    f"got {type(rng).__name__}")

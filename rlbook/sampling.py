@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, check_distribution, check_gamma, check_int, check_policy
-from .mdp import FiniteMDP, _check_mdp
+from ._validate import as_float_array, as_generator, check_distribution, check_gamma, check_int
+from .mdp import FiniteMDP, _check_mdp, check_mdp_policy
 
 __all__ = ["Trajectories", "sample_trajectories", "discounted_returns"]
 
@@ -24,7 +24,8 @@ class Trajectories:
     states, actions : ndarray of int, shape (N, T)
         ``S_t`` and ``A_t``.
     rewards : ndarray of float, shape (N, T)
-        ``rewards[:, t] = R_{t+1}``, the reward that follows ``(S_t, A_t)``.
+        ``rewards[:, t] = R_{t+1}``, the reward that follows ``(S_t, A_t)``,
+        drawn from the MDP's reward law (:meth:`FiniteMDP.step`).
     mask : ndarray of bool, shape (N, T)
         True where step ``t`` was taken (false once a terminal state is reached;
         masked entries hold state -1, action -1 and reward 0).
@@ -60,20 +61,20 @@ def sample_trajectories(mdp: FiniteMDP, pi, n_episodes: int, horizon: int, rng,
     pi : array_like (S, A)
         The policy that chooses the actions.
     n_episodes, horizon : int
-    rng : numpy.random.Generator
-        The source of randomness (seed it for reproducible samples).
+    rng : numpy.random.Generator or int
+        The source of randomness: a Generator (seed it for reproducible
+        samples) or an int seed.
     rho0 : array_like (S,), optional
         Initial-state distribution (uniform over non-terminal states by default).
     s0 : int, optional
         A fixed initial state (instead of ``rho0``).
     """
     _check_mdp(mdp)
-    S, A = mdp.n_states, mdp.n_actions
-    pi = check_policy(pi, S, A)
+    S = mdp.n_states
+    pi = check_mdp_policy(mdp, pi)
     N = check_int(n_episodes, "n_episodes", 1)
     T = check_int(horizon, "horizon", 1)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = as_generator(rng)
     if s0 is not None:
         if rho0 is not None:
             raise ValueError("give rho0 or s0, not both")
@@ -90,7 +91,6 @@ def sample_trajectories(mdp: FiniteMDP, pi, n_episodes: int, horizon: int, rng,
         rho0 = check_distribution(rho0, S, "rho0")
         s = _draw(np.broadcast_to(rho0, (N, S)), rng)
     pi_cdf = np.cumsum(pi, axis=1)
-    P_cdf = np.cumsum(mdp.P, axis=2)
     states = np.full((N, T), -1)
     actions = np.full((N, T), -1)
     rewards = np.zeros((N, T))
@@ -99,10 +99,10 @@ def sample_trajectories(mdp: FiniteMDP, pi, n_episodes: int, horizon: int, rng,
     for t in range(T):
         mask[:, t] = alive
         a = _draw_cdf(pi_cdf[s], rng)
-        s2 = _draw_cdf(P_cdf[s, a], rng)
+        s2, r = mdp.step(s, a, rng)  # the next state and a reward drawn from the environment's law
         states[alive, t] = s[alive]
         actions[alive, t] = a[alive]
-        rewards[alive, t] = mdp.R[s[alive], a[alive]]
+        rewards[alive, t] = r[alive]
         s = np.where(alive, s2, s)
         alive = alive & ~mdp.terminal[s]
     return Trajectories(states, actions, rewards, mask, s)

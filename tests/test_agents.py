@@ -201,3 +201,25 @@ def test_minibatch_of_one_sample_does_not_produce_nan():
     res = rb.train_ppo(rb.PPOConfig(total_steps=32, n_envs=2, n_steps=8, minibatch_size=1, epochs=1, seed=0))
     assert all(torch.isfinite(p).all() for p in res.policy.parameters())
     assert all(torch.isfinite(p).all() for p in res.value_fn.parameters())
+
+
+def test_rollout_actions_are_sampled_by_the_torch_policy():
+    # regression: the collector used a NumPy copy of the network (_np_layers /
+    # _np_action) and a NumPy generator; actions now come from policy.sample with
+    # the collector's torch generator, so a replay with the same generator state
+    # reproduces them exactly
+    cfg = rb.PPOConfig(minibatch_size=64, epochs=1, **SMALL)
+    torch.manual_seed(0)
+    col = agents._Collector(cfg)
+    try:
+        assert not hasattr(col, "_np_action") and not hasattr(col, "rng")
+        replay = torch.Generator()
+        replay.set_state(col.gen.get_state())
+        obs, act, *_ = col.collect()
+        with torch.no_grad():
+            params = col.policy(obs).reshape(cfg.n_steps, cfg.n_envs, -1)
+            again = torch.stack([col.policy.sample(params[t], generator=replay)
+                                 for t in range(cfg.n_steps)])
+        assert torch.equal(again.reshape(-1), act)
+    finally:
+        col.close()

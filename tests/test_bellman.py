@@ -109,7 +109,7 @@ def test_bellman_validation_errors():
         rb.bellman_expectation_operator(mdp, pi, np.zeros(4))
     with pytest.raises(ValueError, match=r"v\[2\] is nan"):
         rb.q_from_v(mdp, np.array([0, 0, np.nan]))
-    with pytest.raises(ValueError, match=r"pi must have shape \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"pi has shape \(2, 2\) and q has shape \(3, 2\)"):
         rb.v_from_q(np.ones((2, 2)) / 2, np.zeros((3, 2)))
     with pytest.raises(ValueError, match="tol is 0"):
         rb.iterative_policy_evaluation(mdp, pi, tol=0)

@@ -77,7 +77,7 @@ def test_greedy_policy_ties_go_to_lowest_index():
     # round-off below atol does not break a tie
     q2 = np.array([[1.0, 1.0 + 1e-14]])
     np.testing.assert_array_equal(rb.greedy_actions(q2), [0])
-    np.testing.assert_array_equal(rb.greedy_actions(q2, atol=0.0), [1])
+    np.testing.assert_array_equal(rb.greedy_actions(q2, rtol=0.0), [1])
 
 
 def test_zhao_gridworld_solvers_agree():

@@ -191,3 +191,26 @@ def test_pi_rejects_myopic_policy():
 def test_non_callable_is_a_type_error(checker):
     with pytest.raises(TypeError, match="expected a function"):
         checker(np.zeros(3))
+
+
+def test_pi_catches_a_missing_tie_rule():
+    def no_tie_rule(P, R, gamma):
+        S, A = R.shape
+        actions = np.zeros(S, dtype=int)
+        while True:
+            P_pi, r_pi = P[np.arange(S), actions], R[np.arange(S), actions]
+            v = np.linalg.solve(np.eye(S) - gamma * P_pi, r_pi)
+            new = np.argmax(R + gamma * P @ v, axis=1)
+            if np.array_equal(new, actions):
+                return actions
+            actions = new
+    with pytest.raises(ExerciseFailed, match="tied optimal actions your policy iteration did not stop"):
+        c04.check_policy_iteration(no_tie_rule)
+
+
+def test_pi_tie_cases_are_ties():
+    for case in c04._tie_cases():
+        mdp = rb.FiniteMDP(case["P"], case["R"], case["gamma"])
+        q = rb.policy_iteration(mdp).q
+        S, A = q.shape
+        np.testing.assert_allclose(q[:S - 1, A - 1], q[:S - 1, 0], rtol=1e-12)

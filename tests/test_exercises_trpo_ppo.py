@@ -9,14 +9,17 @@ from rlbook.exercises import trpo_ppo as ex
 
 
 # ---------------------------------------------------------------- GAE
-def _gae_loop(rewards, values, next_values, dones, gamma, lam, mask_recursion=True, discount=None):
+def _gae_loop(rewards, values, next_values, dones, truncations, gamma, lam,
+              mask_recursion=True, discount=None):
     T = len(rewards)
     adv = np.zeros(T)
     last = 0.0
     for t in reversed(range(T)):
         nonterm = 1.0 - dones[t]
+        keep = nonterm * (1.0 - truncations[t])
         delta = rewards[t] + gamma * nonterm * next_values[t] - values[t]
-        last = delta + (gamma * lam if discount is None else discount) * (nonterm if mask_recursion else 1.0) * last
+        carry = gamma * lam if discount is None else discount
+        last = delta + carry * (keep if mask_recursion else 1.0) * last
         adv[t] = last
     return adv
 
@@ -27,7 +30,7 @@ def test_gae_checker_accepts_reference_and_loop():
 
 
 def test_gae_checker_rejects_unmasked_recursion():
-    with pytest.raises(ExerciseFailed, match="GAE: wrong value"):
+    with pytest.raises(ExerciseFailed, match="GAE.*wrong value"):
         ex.check_gae(lambda **k: _gae_loop(**k, mask_recursion=False))
 
 
@@ -140,3 +143,53 @@ def test_hessian_checker_rejects_diagonal_only():
 def test_checkers_are_exported():
     for name in ex.__all__:
         assert getattr(rb.exercises, name) is getattr(ex, name)
+
+
+def _hint(check, fn):
+    with pytest.raises(rb.exercises.ExerciseFailed) as err:
+        check(fn)
+    return str(err.value).split("Hint:")[-1] if "Hint:" in str(err.value) else ""
+
+
+def test_check_gae_covers_truncations_and_names_the_mistakes():
+    from rlbook.exercises import trpo_ppo as ex
+
+    assert ex.check_gae(ex._gae_reference).n_cases == 16
+    assert any(c["truncations"].any() for c in ex._gae_cases())
+    assert "truncations are ignored" in _hint(rb.exercises.check_gae,
+                                              ex._gae_ignore_truncations)
+    assert "treated as a termination" in _hint(rb.exercises.check_gae,
+                                              ex._gae_truncation_as_termination)
+    assert "lambda, not gamma * lambda" in _hint(rb.exercises.check_gae, ex._carry)
+
+
+def test_check_linear_fisher_vector_product():
+    from rlbook.exercises import trpo_ppo as ex
+
+    # the reference is F v with F formed from the scores
+    rng = np.random.default_rng(0)
+    theta, phi = rng.standard_normal(4), rng.standard_normal((3, 5, 4))
+    d, v = rng.dirichlet(np.ones(3)), rng.standard_normal(4)
+    pi, sc = rb.linear_softmax_policy(theta, phi), rb.linear_softmax_score(theta, phi)
+    F = np.einsum("s,sa,sai,saj->ij", d, pi, sc, sc)
+    np.testing.assert_allclose(ex._linear_fvp_reference(theta, phi, d, v), F @ v,
+                               atol=1e-12)
+    rb.exercises.check_linear_fisher_vector_product(ex._linear_fvp_reference)
+    assert "not centred" in _hint(rb.exercises.check_linear_fisher_vector_product,
+                                  ex._linear_fvp_no_centering)
+
+
+def test_check_gaussian_fisher():
+    from rlbook.exercises import trpo_ppo as ex
+
+    rb.exercises.check_gaussian_fisher(ex._gaussian_fisher_reference)
+    hint = _hint(rb.exercises.check_gaussian_fisher,
+                 lambda sigma: np.diag(np.concatenate([1 / sigma**2, 2 / sigma**2])))
+    assert "(mu, sigma)" in hint
+
+
+def test_clip_and_hessian_hints():
+    hint = _hint(rb.exercises.check_clipped_surrogate, lambda ratio, advantages, eps: float(
+        np.mean(np.clip(ratio, 1 - eps, 1 + eps) * advantages)))
+    assert "without the min" in hint
+    assert "-p p^T" in _hint(rb.exercises.check_categorical_kl_hessian, lambda p: np.diag(p))

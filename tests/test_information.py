@@ -116,3 +116,21 @@ def test_gaussian_errors():
         rb.gaussian_total_variation(0.0, [1.0, -2.0], 0.0, 1.0)
     with pytest.raises(ValueError, match="broadcast"):
         rb.gaussian_kl(np.zeros(2), 1.0, np.zeros(3), 1.0)
+
+
+def test_kl_is_not_clipped_at_zero():
+    # regression: kl_divergence / gaussian_kl used to return max(kl, 0), which hides
+    # sign errors; a pair within roundoff of each other gives a tiny negative sum
+    p = np.array([0.39546198954297845, 0.5930180594914135, 0.011519950965607977])
+    q = np.array([0.39546198969203294, 0.59301805933506, 0.0115199509729071])
+    raw = float(np.sum(p * np.log(p / q)))
+    assert raw < 0
+    assert rb.kl_divergence(p, q) == raw
+    mu, sigma = -1.009618183538736, 0.8112527875345249
+    sigma_q = sigma * (1 + 1e-12)
+    raw_g = np.log(sigma_q / sigma) + sigma**2 / (2 * sigma_q**2) - 0.5
+    assert rb.gaussian_kl(mu, sigma, mu, sigma_q) == raw_g
+    # a sign error in a caller (swapping the log ratio) now shows as a negative KL
+    r = np.array([0.2, 0.8])
+    s_ = np.array([0.5, 0.5])
+    assert -rb.kl_divergence(r, s_) < 0

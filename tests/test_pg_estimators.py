@@ -81,7 +81,7 @@ def test_linear_softmax_estimators_match_exact_expectation():
     rng = np.random.default_rng(5)
     phi = rng.normal(size=(mdp.n_states, 2, 3))
     w = rng.normal(size=3)
-    exact = rb.exact_linear_policy_gradient(mdp, w, phi, rho0)
+    exact = rb.exact_linear_policy_gradient(mdp, w, rho0, phi)
     traj, p = rb.enumerate_trajectories(mdp, rb.linear_softmax_policy(w, phi), 3, rho0)
     est = rb.reward_to_go_estimate(w, traj, GAMMA, phi=phi, keep_per_episode=True)
     np.testing.assert_allclose(_expect(est, p), exact, atol=1e-12)

@@ -39,7 +39,7 @@ def test_linear_softmax_gradient_matches_finite_differences(seed):
     phi = rng.normal(size=(mdp.n_states, mdp.n_actions, 4))
     w = rng.normal(size=4)
     J = lambda th: rb.policy_objective(mdp, rb.linear_softmax_policy(th, phi), rho0)
-    np.testing.assert_allclose(rb.exact_linear_policy_gradient(mdp, w, phi, rho0), _fd_grad(J, w),
+    np.testing.assert_allclose(rb.exact_linear_policy_gradient(mdp, w, rho0, phi), _fd_grad(J, w),
                                rtol=1e-6, atol=1e-7)
 
 
@@ -47,7 +47,7 @@ def test_linear_with_tabular_features_is_tabular():
     mdp, theta, rho0 = _setup(7)
     phi = rb.tabular_features(mdp.n_states, mdp.n_actions)
     np.testing.assert_allclose(rb.linear_softmax_policy(theta.ravel(), phi), rb.softmax_policy(theta))
-    np.testing.assert_allclose(rb.exact_linear_policy_gradient(mdp, theta.ravel(), phi, rho0),
+    np.testing.assert_allclose(rb.exact_linear_policy_gradient(mdp, theta.ravel(), rho0, phi),
                                rb.exact_policy_gradient(mdp, theta, rho0).ravel(), atol=1e-12)
 
 
@@ -133,7 +133,7 @@ def test_errors():
     P = np.zeros((2, 1, 2))
     P[0, 0, 0] = P[1, 0, 1] = 1.0
     two = rb.FiniteMDP(P, np.zeros((2, 1)), 0.9)
-    with pytest.raises(ValueError, match="several closed classes"):
+    with pytest.raises(ValueError, match="2 closed classes"):
         rb.stationary_distribution(two, np.ones((2, 1)))
 
 
@@ -183,3 +183,50 @@ def test_exercise_checkers_accept_reference_and_reject_wrong_answers():
     ex.check_optimal_baseline(rb.optimal_baseline)
     with pytest.raises(ExerciseFailed, match="optimal baseline"):
         ex.check_optimal_baseline(lambda pi, q: (pi * q).sum(axis=1))
+
+
+def test_phi_comes_last_and_the_old_order_still_works():
+    # regression (API rule: phi after the problem data): both orders give the same gradient
+    rng = np.random.default_rng(5)
+    mdp = rb.random_mdp(4, 3, gamma=0.9, seed=5)
+    phi = rng.standard_normal((4, 3, 2))
+    w = rng.standard_normal(2)
+    rho0 = np.full(4, 0.25)
+    new = rb.exact_linear_policy_gradient(mdp, w, rho0, phi)
+    old = rb.exact_linear_policy_gradient(mdp, w, phi, rho0)
+    np.testing.assert_array_equal(new, old)
+    np.testing.assert_allclose(new, rb.autograd_policy_gradient(mdp, w, rho0, phi=phi),
+                               atol=1e-10)
+
+
+def test_tabular_reinforce_takes_rng_as_generator_or_seed():
+    mdp = rb.random_mdp(3, 2, gamma=0.9, seed=1)
+    cfg = rb.TabularReinforceConfig(n_iterations=3, n_episodes=4, horizon=5)
+    rho0 = np.full(3, 1 / 3)
+    a = rb.train_reinforce_tabular(mdp, rho0, cfg, rng=7)
+    b = rb.train_reinforce_tabular(mdp, rho0, cfg, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(a.objective, b.objective)
+    with pytest.raises(TypeError, match="rng"):
+        rb.train_reinforce_tabular(mdp, rho0, cfg, rng="seven")
+
+
+def test_new_pg_checkers_and_hints():
+    from rlbook.exercises import pg_theorem as ex
+
+    rb.exercises.check_coordinate_baseline(ex._coordinate_baseline)
+    rb.exercises.check_masked_score(ex._masked_score)
+    with pytest.raises(ExerciseFailed, match="scalar b"):
+        rb.exercises.check_coordinate_baseline(
+            lambda pi, q: np.repeat(rb.optimal_baseline(pi, q)[:, None], pi.shape[1], 1))
+    with pytest.raises(ExerciseFailed, match="unrestricted softmax"):
+        rb.exercises.check_masked_score(lambda theta, phi, allowed: np.where(
+            allowed[:, :, None], rb.linear_softmax_score(theta, phi), 0.0))
+    with pytest.raises(ExerciseFailed, match="not subtracted"):
+        rb.exercises.check_linear_softmax_score(lambda theta, phi: phi)
+    # the per-coordinate baseline minimises each coordinate's variance
+    pi, q = np.array([[0.2, 0.5, 0.3]]), np.array([[1.0, -2.0, 0.5]])
+    b = ex._coordinate_baseline(pi, q)[0]
+    for j in range(3):
+        g = np.eye(3)[:, j] - pi[0, j]
+        var = lambda x: np.sum(pi[0] * ((q[0] - x) * g) ** 2)  # noqa: E731
+        assert var(b[j]) <= min(var(b[j] + 1e-3), var(b[j] - 1e-3))

@@ -219,3 +219,18 @@ def test_ppo_losses_errors():
         rb.ppo_losses(x, x, x, x, x, x, 0.2, vf_coef=-1.0)
     with pytest.raises(ValueError, match="ent_coef"):
         rb.ppo_losses(x, x, x, x, x, x, 0.2, ent_coef=-1.0)
+
+
+@pytest.mark.parametrize("to", [np.asarray, torch.tensor])
+def test_clipped_surrogate_validates_numpy_and_torch_alike(to):
+    # regression: the torch path used to skip the checks of the NumPy path
+    with pytest.raises(ValueError, match=r"ratio\[1\] is -0.5"):
+        rb.clipped_surrogate_objective(to([1.0, -0.5]), to([1.0, 1.0]), 0.2)
+    with pytest.raises(ValueError, match="empty"):
+        rb.clipped_surrogate_objective(to(np.ones(0)), to(np.ones(0)), 0.2)
+    with pytest.raises(ValueError, match=r"advantages\[0\] is nan"):
+        rb.clipped_surrogate_objective(to([1.0, 1.0]), to([np.nan, 1.0]), 0.2)
+    with pytest.raises(ValueError, match=r"ratio\[0\] is inf"):
+        rb.clipped_surrogate_objective(to([np.inf, 1.0]), to([1.0, 1.0]), 0.2)
+    with pytest.raises(ValueError, match="shape"):
+        rb.clipped_surrogate_objective(to(np.ones(3)), to(np.ones(2)), 0.2)

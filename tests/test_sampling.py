@@ -70,7 +70,7 @@ def test_sampler_validation():
     pi = rb.uniform_policy(3, 2)
     rng = np.random.default_rng(0)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
-        rb.sample_trajectories(mdp, pi, 2, 2, 42)
+        rb.sample_trajectories(mdp, pi, 2, 2, "42")
     with pytest.raises(ValueError, match="n_episodes is 0"):
         rb.sample_trajectories(mdp, pi, 0, 2, rng)
     with pytest.raises(ValueError, match=r"s0 is 3, expected a state in \[0, 2\]"):

@@ -27,7 +27,7 @@ def test_autograd_linear_softmax_and_terminal_states():
     rho0 = np.zeros(mdp.n_states)
     rho0[:2] = 0.5
     np.testing.assert_allclose(rb.autograd_policy_gradient(mdp, w, rho0, phi=phi),
-                               rb.exact_linear_policy_gradient(mdp, w, phi, rho0), atol=1e-12)
+                               rb.exact_linear_policy_gradient(mdp, w, rho0, phi), atol=1e-12)
     theta = rng.normal(size=(mdp.n_states, 2))
     np.testing.assert_allclose(rb.autograd_policy_gradient(mdp, theta, rho0),
                                rb.exact_policy_gradient(mdp, theta, rho0), atol=1e-12)

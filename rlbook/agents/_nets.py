@@ -3,6 +3,7 @@
 * policy optimisation (PPO, TRPO): an MLP policy (categorical or diagonal
   Gaussian) and an MLP value function, ``tanh`` hidden layers and orthogonal
   initialisation (as in Stable-Baselines3 and cleanrl);
+* value-based (DQN): a Q-network ``obs -> Q(obs, .)``;
 * off-policy continuous control (DDPG, TD3, SAC): a deterministic actor, a
   squashed-Gaussian actor and an ensemble of Q critics evaluated in one batched
   matrix product per layer, ``ReLU`` hidden layers and PyTorch's default
@@ -19,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MLPPolicy", "MLPValue", "DeterministicActor", "SquashedGaussianActor", "QEnsemble"]
+__all__ = ["MLPPolicy", "MLPValue", "QNetwork", "DeterministicActor", "SquashedGaussianActor",
+           "QEnsemble"]
 
 
 def _mlp(sizes, out_gain):
@@ -249,3 +251,50 @@ class QEnsemble(nn.Module):
             if i < last:
                 h = torch.relu(h)
         return h.squeeze(-1)
+
+class QNetwork(nn.Module):
+    """Action-value network ``obs -> (Q(obs, a))_a`` of shape ``(B, A)`` (chapter C8, DQN).
+
+    ReLU hidden layers with PyTorch's default initialisation (as in
+    Stable-Baselines3's DQN). ``act(obs)`` returns the greedy actions
+    ``argmax_a Q(obs, a)`` of a NumPy batch, so a trained network is a policy
+    that :func:`rlbook.evaluate_policy_gym` can run.
+    """
+
+    def __init__(self, obs_dim, n_actions, hidden_sizes=(64, 64)):
+        super().__init__()
+        sizes = [int(obs_dim), *hidden_sizes, int(n_actions)]
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                layers.append(nn.ReLU())
+        self.net = nn.Sequential(*layers)
+        self.n_actions = int(n_actions)
+
+    def forward(self, obs):
+        return self.net(obs)
+
+    def numpy_layers(self):
+        """``[(W^T, b), ...]`` as NumPy views sharing memory with the parameters
+        (in-place optimiser steps show through), for cheap per-step action selection."""
+        return [(m.weight.detach().numpy().T, m.bias.detach().numpy())
+                for m in self.net if isinstance(m, nn.Linear)]
+
+    @staticmethod
+    def numpy_q(layers, obs):
+        """``Q(obs, .)`` in NumPy from :meth:`numpy_layers`, ``(B, A)``."""
+        h = obs
+        for i, (W, b) in enumerate(layers):
+            h = h @ W + b
+            if i < len(layers) - 1:
+                np.maximum(h, 0.0, out=h)
+        return h
+
+    @torch.no_grad()
+    def act(self, obs, deterministic=True, generator=None):
+        """Greedy actions ``(N,)`` for NumPy observations ``(N, obs_dim)``
+        (a Q-network's policy is greedy: ``deterministic`` and ``generator`` are accepted
+        for the common interface and ignored)."""
+        obs_t = torch.as_tensor(np.asarray(obs, dtype=np.float32)).reshape(len(obs), -1)
+        return self(obs_t).argmax(-1).numpy()

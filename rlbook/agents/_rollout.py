@@ -27,12 +27,14 @@ clipped to the bounds for the environment only).
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from .._progress import progress_bar
 from .._validate import check_gamma, check_int
 from ..trust_region.ppo import gae
 from ._nets import MLPPolicy, MLPValue, _space_info
@@ -84,6 +86,40 @@ class TrainResult:
     """The configuration used."""
 
 
+@dataclass
+class _RolloutConfig:
+    """Settings shared by :class:`PPOConfig` and :class:`TRPOConfig` (the rollout)."""
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium environment id (discrete or 1-D Box actions, Box observations)."""
+    total_steps: int = 100_000
+    """Budget of environment steps (summed over the parallel environments);
+    ``total_steps // (n_envs * n_steps)`` updates are run, so it is never exceeded."""
+    n_envs: int = 8
+    """Number of parallel environments (``gymnasium.vector.SyncVectorEnv``)."""
+    n_steps: int = 32
+    """Steps per environment per rollout; a rollout holds ``n_envs * n_steps``
+    transitions."""
+    gamma: float = 0.99
+    """Discount factor."""
+    lam: float = 0.95
+    """GAE parameter lambda."""
+    hidden_sizes: tuple = (64, 64)
+    """Hidden layer widths of the policy and of the value network (separate networks)."""
+    seed: int = 0
+    """Seed of the networks' initialisation, of the action sampling (a torch
+    generator) and of the environments."""
+    threshold: float | None = None
+    """Return defining ``steps_to_threshold``; None: the environment's
+    ``reward_threshold`` (475 for CartPole-v1)."""
+    curve_window: int = 20
+    """The learning curve averages the returns of this many most recently finished
+    episodes."""
+    torch_threads: int = 1
+    """``torch.set_num_threads`` during training (restored afterwards); 1 is fastest
+    for these small networks."""
+
+
 # ------------------------------------------------------------------ helpers
 @contextmanager
 def _torch_session(seed, threads):
@@ -128,11 +164,10 @@ def _check_common(config, kind):
 class _Collector:
     """Runs the vector environment with the current policy and builds rollout batches.
 
-    The per-step forward pass that picks actions runs in NumPy on views of the
-    policy's weights (a handful of tiny matrix products, far cheaper than torch's
-    per-call overhead at batch size ``n_envs``); log-probabilities, values and
-    distribution parameters are then computed in torch in one batched pass over
-    the whole rollout, so the losses see exactly torch's numbers.
+    Actions are sampled by the torch policy (``policy.sample`` with the
+    collector's torch generator); log-probabilities, values and distribution
+    parameters are then recomputed in one batched pass over the whole rollout,
+    so the losses see exactly the numbers of the distribution that acted.
     """
 
     def __init__(self, config):
@@ -148,7 +183,6 @@ class _Collector:
                                 None if self.discrete else ap.low, None if self.discrete else ap.high)
         self.value_fn = MLPValue(self.obs_dim, tuple(config.hidden_sizes))
         self.gen = torch.Generator().manual_seed(config.seed)
-        self.rng = np.random.default_rng(config.seed)
         obs, _ = self.envs.reset(seed=config.seed)
         self.obs = obs.reshape(config.n_envs, -1).astype(np.float32)
         self.n_envs, self.n_steps, self.gamma, self.lam = config.n_envs, config.n_steps, config.gamma, config.lam
@@ -161,23 +195,12 @@ class _Collector:
         if not self.discrete:
             self.low, self.high = ap.low, ap.high
 
-    def _np_layers(self):
-        return [(m.weight.detach().numpy().T, m.bias.detach().numpy())
-                for m in self.policy.net if hasattr(m, "weight")]
-
-    def _np_action(self, layers, obs):
-        h = obs
-        for i, (W, b) in enumerate(layers):
-            h = h @ W + b
-            if i < len(layers) - 1:
-                h = np.tanh(h)
-        if self.discrete:
-            z = np.exp(h - h.max(axis=1, keepdims=True))
-            cdf = np.cumsum(z, axis=1)
-            u = self.rng.random(len(h)) * cdf[:, -1]
-            return np.minimum((cdf <= u[:, None]).sum(axis=1), self.n_act - 1)
-        std = np.exp(self.policy.log_std.detach().numpy())
-        return (h + std * self.rng.standard_normal(h.shape)).astype(np.float32)
+    def _act(self, obs):
+        """Sample actions for a batch of observations with the torch policy itself
+        (no gradient), drawing from the collector's torch generator."""
+        with torch.no_grad():
+            params = self.policy(torch.from_numpy(obs))
+            return self.policy.sample(params, generator=self.gen).numpy()
 
     def collect(self):
         """One rollout; returns flat tensors obs, act, logp, params, values, advantages, returns."""
@@ -188,10 +211,9 @@ class _Collector:
         term = np.zeros((T, N))
         trunc = np.zeros((T, N))
         final = []  # (t, env, final observation) of time-limit truncations
-        layers = self._np_layers()
         for t in range(T):
             b_obs[t] = self.obs
-            a = self._np_action(layers, self.obs)
+            a = self._act(self.obs)
             b_act[t] = a
             env_a = a if self.discrete else np.clip(a, self.low, self.high)
             o, r, te, tr, info = self.envs.step(env_a)
@@ -235,20 +257,54 @@ class _Collector:
         self.envs.close()
 
 
-def _finish(col, config, curve_steps, curve_returns, wall, diagnostics):
-    steps = np.asarray(curve_steps, dtype=np.int64)
-    rets = np.asarray(curve_returns, dtype=float)
-    hit = None
-    if col.threshold is not None:
-        ok = np.flatnonzero(rets >= col.threshold)
-        hit = int(steps[ok[0]]) if len(ok) else None
-    col.policy.eval()
-    col.value_fn.eval()
-    return TrainResult(policy=col.policy, value_fn=col.value_fn, curve=LearningCurve(steps, rets),
-                       wall_time=wall, steps_to_threshold=hit,
-                       episode_steps=np.asarray(col.ep_steps, dtype=np.int64),
-                       episode_returns=np.asarray(col.ep_returns, dtype=float), total_steps=col.steps,
-                       diagnostics={k: np.asarray(v) for k, v in diagnostics.items()}, config=config)
+class _Training:
+    """One training run's bookkeeping: the collector, the progress bar, the learning
+    curve and the per-update diagnostics; :meth:`result` packs a :class:`TrainResult`.
+
+    Use inside :func:`_torch_session` (the networks are built here)."""
+
+    def __init__(self, config, desc, progress):
+        self.start = time.perf_counter()
+        self.config = config
+        self.col = _Collector(config)
+        self.batch = config.n_envs * config.n_steps
+        self.n_updates = config.total_steps // self.batch
+        self.bar = progress_bar(self.n_updates * self.batch, progress, desc=desc,
+                                unit="step")
+        self.curve_steps, self.curve_returns = [], []
+        self.diagnostics = {}
+
+    def end_update(self, **diagnostics):
+        """Record one update's diagnostics and the learning curve's next point."""
+        for k, v in diagnostics.items():
+            self.diagnostics.setdefault(k, []).append(v)
+        self.curve_steps.append(self.col.steps)
+        self.curve_returns.append(self.col.recent_mean(self.config.curve_window))
+        self.bar.update(self.batch)
+        self.bar.set_postfix(ret=f"{self.curve_returns[-1]:.1f}", refresh=False)
+
+    def close(self):
+        self.bar.close()
+        self.col.close()
+
+    def result(self):
+        col = self.col
+        steps = np.asarray(self.curve_steps, dtype=np.int64)
+        rets = np.asarray(self.curve_returns, dtype=float)
+        hit = None
+        if col.threshold is not None:
+            ok = np.flatnonzero(rets >= col.threshold)
+            hit = int(steps[ok[0]]) if len(ok) else None
+        col.policy.eval()
+        col.value_fn.eval()
+        return TrainResult(
+            policy=col.policy, value_fn=col.value_fn, curve=LearningCurve(steps, rets),
+            wall_time=time.perf_counter() - self.start, steps_to_threshold=hit,
+            episode_steps=np.asarray(col.ep_steps, dtype=np.int64),
+            episode_returns=np.asarray(col.ep_returns, dtype=float),
+            total_steps=col.steps,
+            diagnostics={k: np.asarray(v) for k, v in self.diagnostics.items()},
+            config=self.config)
 
 
 # -------------------------------------------------------------- evaluation

@@ -3,37 +3,29 @@ conjugate gradients on Fisher-vector products and a backtracking line search
 (:func:`rlbook.trpo_step`), with a value network fitted by Adam."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from .._progress import progress_bar
 from .._validate import check_int, check_positive
 from ..trust_region.natural_gradient import fisher_vector_product, trpo_step
-from ._rollout import TrainResult, _check_common, _Collector, _finish, _torch_session
+from ._rollout import (TrainResult, _check_common, _RolloutConfig, _torch_session,
+                       _Training)
 
 __all__ = ["TRPOConfig", "train_trpo"]
 
 
 @dataclass
-class TRPOConfig:
-    """Settings of :func:`train_trpo` (defaults tuned for CartPole-v1)."""
+class TRPOConfig(_RolloutConfig):
+    """Settings of :func:`train_trpo` (defaults tuned for CartPole-v1); the rollout
+    settings (``env_id``, ``total_steps``, ``n_envs``, ``gamma``, ``lam``,
+    ``hidden_sizes``, ``seed``, ...) are shared with :class:`PPOConfig`."""
 
-    env_id: str = "CartPole-v1"
-    """Gymnasium environment id."""
-    total_steps: int = 100_000
-    """Budget of environment steps (``total_steps // (n_envs * n_steps)`` updates)."""
-    n_envs: int = 8
-    """Number of parallel environments."""
     n_steps: int = 128
     """Steps per environment per rollout (batch ``n_envs * n_steps``)."""
-    gamma: float = 0.99
-    """Discount factor."""
-    lam: float = 0.95
-    """GAE parameter lambda."""
     max_kl: float = 0.01
-    """Trust-region radius delta on the mean KL(pi_old || pi_new)."""
+    """Trust-region radius on the mean KL(pi_old || pi_new) over the rollout's states."""
     cg_iters: int = 10
     """Conjugate-gradient iterations per update."""
     damping: float = 0.1
@@ -50,16 +42,6 @@ class TRPOConfig:
     """Minibatch size of the value regression."""
     normalize_advantages: bool = True
     """Standardise the advantages of each rollout."""
-    hidden_sizes: tuple = (64, 64)
-    """Hidden layer widths of the policy and of the value network."""
-    seed: int = 0
-    """Seed of initialisation, action sampling and environments."""
-    threshold: float | None = None
-    """Return defining ``steps_to_threshold``; None: the environment's ``reward_threshold``."""
-    curve_window: int = 20
-    """The learning curve averages this many most recently finished episodes."""
-    torch_threads: int = 1
-    """``torch.set_num_threads`` during training (restored afterwards)."""
 
 
 def _check_trpo(config):
@@ -93,77 +75,80 @@ def train_trpo(config: TRPOConfig | None = None, progress: bool = False) -> Trai
     """
     config = TRPOConfig() if config is None else config
     _check_trpo(config)
-    from torch.nn.utils import parameters_to_vector, vector_to_parameters
-
-    start = time.perf_counter()
     with _torch_session(config.seed, config.torch_threads):
-        col = _Collector(config)
-        policy, value_fn = col.policy, col.value_fn
+        run = _Training(config, "TRPO", progress)
+        policy, value_fn = run.col.policy, run.col.value_fn
         pparams = list(policy.parameters())
         vopt = torch.optim.Adam(value_fn.parameters(), lr=config.vf_lr)
-        batch = config.n_envs * config.n_steps
-        n_updates = config.total_steps // batch
-        curve_steps, curve_returns = [], []
-        diag = {k: [] for k in ("kl", "step_fraction", "accepted", "expected_improvement",
-                                "actual_improvement", "value_loss", "entropy")}
-        bar = progress_bar(n_updates * batch, progress, desc="TRPO", unit="step")
         try:
-            for _ in range(n_updates):
-                obs, act, old_logp, old_params, _, adv, ret = col.collect()
+            for _ in range(run.n_updates):
+                # 1. collect a rollout; GAE advantages and lambda-returns
+                obs, act, old_logp, old_params, _, adv, ret = run.col.collect()
                 if config.normalize_advantages and adv.numel() > 1:
                     adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-
-                def surrogate_t():
-                    return ((policy.log_prob(policy(obs), act) - old_logp).exp() * adv).mean()
-
-                def surrogate_fn(x):
-                    vector_to_parameters(x, pparams)
-                    with torch.no_grad():
-                        return float(surrogate_t())
-
-                def kl_fn(x):
-                    vector_to_parameters(x, pparams)
-                    with torch.no_grad():
-                        return float(policy.kl(old_params, policy(obs)).mean())
-
-                x0 = parameters_to_vector(pparams).detach().clone()
-                grad = parameters_to_vector(torch.autograd.grad(surrogate_t(), pparams)).detach()
-
-                def fvp(v):
-                    vector_to_parameters(x0, pparams)
-                    return fisher_vector_product(lambda: policy.kl(old_params, policy(obs)).mean(),
-                                                 pparams, v, damping=config.damping)
-
-                res = trpo_step(x0, grad, fvp, surrogate_fn, kl_fn, config.max_kl, cg_iters=config.cg_iters,
-                                backtrack_iters=config.backtrack_iters, backtrack_coeff=config.backtrack_coeff)
-                vector_to_parameters(res.x, pparams)
-                # value regression on the lambda-returns
-                vl = []
-                mb = min(config.vf_minibatch_size, batch)
-                for _ in range(config.vf_epochs):
-                    perm = torch.randperm(batch, generator=col.gen)
-                    for m in range(0, batch - mb + 1, mb):
-                        idx = perm[m:m + mb]
-                        loss = ((value_fn(obs[idx]) - ret[idx]) ** 2).mean()
-                        vopt.zero_grad(set_to_none=True)
-                        loss.backward()
-                        vopt.step()
-                        vl.append(loss.detach())
+                # 2. one trust-region step on the policy's flat parameters
+                res = _policy_step(policy, pparams, obs, act, old_logp, old_params, adv,
+                                   config)
+                # 3. fit the value network to the lambda-returns
+                vl = _fit_value(value_fn, vopt, obs, ret, config, run.col.gen)
                 with torch.no_grad():
                     ent = float(policy.entropy(policy(obs)).mean())
-                diag["kl"].append(res.kl)
-                diag["step_fraction"].append(res.step_fraction)
-                diag["accepted"].append(res.accepted)
-                diag["expected_improvement"].append(res.expected_improvement)
-                diag["actual_improvement"].append(res.actual_improvement)
-                diag["value_loss"].append(float(torch.stack(vl).mean()))
-                diag["entropy"].append(ent)
-                curve_steps.append(col.steps)
-                curve_returns.append(col.recent_mean(config.curve_window))
-                bar.update(batch)
-                bar.set_postfix(ret=f"{curve_returns[-1]:.1f}", refresh=False)
+                run.end_update(kl=res.kl, step_fraction=res.step_fraction,
+                               accepted=res.accepted,
+                               expected_improvement=res.expected_improvement,
+                               actual_improvement=res.actual_improvement,
+                               value_loss=vl, entropy=ent)
         finally:
-            bar.close()
-            col.close()
-        wall = time.perf_counter() - start
-        return _finish(col, config, curve_steps, curve_returns, wall, diag)
+            run.close()
+        return run.result()
+
+
+def _policy_step(policy, pparams, obs, act, old_logp, old_params, adv, config):
+    """:func:`rlbook.trpo_step` on the surrogate ``mean(ratio * adv)`` under the mean-KL
+    constraint; leaves the accepted parameters in ``policy`` and returns the step."""
+
+    def surrogate_t():
+        return ((policy.log_prob(policy(obs), act) - old_logp).exp() * adv).mean()
+
+    def mean_kl_t():
+        return policy.kl(old_params, policy(obs)).mean()
+
+    def surrogate_fn(x):
+        vector_to_parameters(x, pparams)
+        with torch.no_grad():
+            return float(surrogate_t())
+
+    def kl_fn(x):
+        vector_to_parameters(x, pparams)
+        with torch.no_grad():
+            return float(mean_kl_t())
+
+    x0 = parameters_to_vector(pparams).detach().clone()
+    grad = parameters_to_vector(torch.autograd.grad(surrogate_t(), pparams)).detach()
+
+    def fvp(v):
+        vector_to_parameters(x0, pparams)
+        return fisher_vector_product(mean_kl_t, pparams, v, damping=config.damping)
+
+    res = trpo_step(x0, grad, fvp, surrogate_fn, kl_fn, config.max_kl,
+                    cg_iters=config.cg_iters, backtrack_iters=config.backtrack_iters,
+                    backtrack_coeff=config.backtrack_coeff)
+    vector_to_parameters(res.x, pparams)
+    return res
+
+
+def _fit_value(value_fn, vopt, obs, ret, config, gen):
+    """``vf_epochs`` epochs of minibatch Adam on ``mean((V(s) - ret)^2)``; mean loss."""
+    batch = len(obs)
+    mb = min(config.vf_minibatch_size, batch)
+    losses = []
+    for _ in range(config.vf_epochs):
+        perm = torch.randperm(batch, generator=gen)
+        for m in range(0, batch - mb + 1, mb):
+            idx = perm[m:m + mb]
+            loss = ((value_fn(obs[idx]) - ret[idx]) ** 2).mean()
+            vopt.zero_grad(set_to_none=True)
+            loss.backward()
+            vopt.step()
+            losses.append(loss.detach())
+    return float(torch.stack(losses).mean())

@@ -15,7 +15,7 @@ import scipy.sparse as sps
 import scipy.sparse.csgraph as csgraph
 
 from .._validate import as_float_array, check_int, check_policy, check_positive, check_vector
-from ..mdp import FiniteMDP, _check_mdp, policy_matrices
+from ..mdp import FiniteMDP, _check_mdp, check_mdp_policy, policy_matrices
 
 __all__ = [
     "bellman_expectation_operator",
@@ -41,7 +41,7 @@ def bellman_expectation_operator(mdp: FiniteMDP, pi, v) -> np.ndarray:
     v : array_like, shape (S,)
     """
     _check_mdp(mdp)
-    pi = check_policy(pi, mdp.n_states, mdp.n_actions)
+    pi = check_mdp_policy(mdp, pi)
     v = check_vector(v, mdp.n_states, "v")
     return _T_pi(mdp, pi, v)
 
@@ -72,6 +72,9 @@ def _q_from_v(mdp, v):
 def v_from_q(pi, q) -> np.ndarray:
     r"""State values from action values: ``v(s) = sum_a pi(a|s) q(s, a)``."""
     q = as_float_array(q, "q", ndim=2)
+    pi = as_float_array(pi, "pi", ndim=2)
+    if pi.shape != q.shape:
+        raise ValueError(f"pi has shape {pi.shape} and q has shape {q.shape}, expected the same (S, A)")
     pi = check_policy(pi, *q.shape)
     return np.einsum("sa,sa->s", pi, q)
 

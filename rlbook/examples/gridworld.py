@@ -31,6 +31,15 @@ ACTIONS = ((-1, 0), (0, 1), (1, 0), (0, -1), (0, 0))
 ACTION_NAMES = ("up", "right", "down", "left", "stay")
 
 
+def _move(r: int, c: int, a: int, n_rows: int, n_cols: int) -> tuple[int, bool]:
+    """The cell index that action ``a`` leads to from ``(r, c)``, and whether
+    the move stays on the grid (a move off the grid leaves the agent in place)."""
+    nr, nc = r + ACTIONS[a][0], c + ACTIONS[a][1]
+    if 0 <= nr < n_rows and 0 <= nc < n_cols:
+        return nr * n_cols + nc, True
+    return r * n_cols + c, False
+
+
 def _cell(value, name: str, n_rows: int, n_cols: int) -> tuple[int, int]:
     try:
         r, c = value
@@ -135,11 +144,10 @@ class GridWorld:
         a = check_int(a, "a", 0)
         if a >= len(ACTIONS):
             raise ValueError(f"a is {a}, expected an action in [0, {len(ACTIONS) - 1}]")
-        dr, dc = ACTIONS[a]
-        nr, nc = r + dr, c + dc
-        if not (0 <= nr < self.n_rows and 0 <= nc < self.n_cols):
+        s2, inside = _move(r, c, a, self.n_rows, self.n_cols)
+        if not inside:
             return s, float(self.r_boundary)
-        s2 = nr * self.n_cols + nc
+        nr, nc = divmod(s2, self.n_cols)
         if (nr, nc) == self.target:
             return s2, float(self.r_target)
         if (nr, nc) in self.forbidden:
@@ -186,7 +194,6 @@ def sutton_barto_gridworld(gamma: float = 0.9) -> FiniteMDP:
     Figure 3.2 and the optimal values Figure 3.5 of the book.
     """
     n = 5
-    moves = ACTIONS[:4]
     S, A = n * n, 4
     P = np.zeros((S, A, S))
     R = np.zeros((S, A))
@@ -194,18 +201,15 @@ def sutton_barto_gridworld(gamma: float = 0.9) -> FiniteMDP:
     for r in range(n):
         for c in range(n):
             s = r * n + c
-            for a, (dr, dc) in enumerate(moves):
+            for a in range(A):
                 if (r, c) in special:
                     (tr, tc), rew = special[(r, c)]
                     P[s, a, tr * n + tc] = 1.0
                     R[s, a] = rew
                     continue
-                nr, nc = r + dr, c + dc
-                if 0 <= nr < n and 0 <= nc < n:
-                    P[s, a, nr * n + nc] = 1.0
-                else:
-                    P[s, a, s] = 1.0
-                    R[s, a] = -1.0
+                s2, inside = _move(r, c, a, n, n)
+                P[s, a, s2] = 1.0
+                R[s, a] = 0.0 if inside else -1.0
     return FiniteMDP(P, R, gamma)
 
 
@@ -224,14 +228,10 @@ def sutton_barto_small_gridworld(gamma: float = 1.0) -> FiniteMDP:
     terminal[[0, S - 1]] = True
     for s in range(S):
         r, c = divmod(s, n)
-        for a, (dr, dc) in enumerate(ACTIONS[:4]):
+        for a in range(A):
             if terminal[s]:
                 P[s, a, s] = 1.0
                 R[s, a] = 0.0
-                continue
-            nr, nc = r + dr, c + dc
-            if 0 <= nr < n and 0 <= nc < n:
-                P[s, a, nr * n + nc] = 1.0
             else:
-                P[s, a, s] = 1.0
+                P[s, a, _move(r, c, a, n, n)[0]] = 1.0
     return FiniteMDP(P, R, gamma, terminal)

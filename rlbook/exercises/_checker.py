@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ExerciseFailed", "CheckReport", "compare_on_cases"]
+__all__ = ["ExerciseFailed", "CheckReport", "compare_on_cases", "variant_hints", "mdp_case",
+           "describe_mdp_case"]
 
 
 class ExerciseFailed(AssertionError):
@@ -93,3 +94,64 @@ def _compare(exercise, user_fn, reference_fn, cases, rtol, atol, describe) -> Ch
                 f"  first difference at index {i}: yours {float(got[i])!r}, expected {float(want[i])!r}\n"
                 f"  yours:    {_fmt(got)}\n  expected: {_fmt(want)}")
     return CheckReport(exercise, len(cases))
+
+
+def variant_hints(reference_fn, variants, rtol=1e-6, atol=1e-8):
+    """A ``diagnose`` for :func:`compare_on_cases` built from named mistakes.
+
+    ``variants`` is a list of pairs of a hint (a string) and ``wrong_fn``, in
+    either order: ``wrong_fn(**case)`` computes a typical wrong answer. The
+    hint returned is that of the first mistake the reader's function reproduces
+    on every case, provided the mistake differs from ``reference_fn`` on at
+    least one case (so that a hint is never given for an answer that is right;
+    ``reference_fn=None`` skips that guard).
+    """
+    variants = [(a, b) if callable(a) else (b, a) for a, b in variants]
+
+    def same(a, b):
+        a = np.asarray(a, dtype=float)
+        b = np.asarray(b, dtype=float)
+        return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol)
+
+    def diagnose(user_fn, cases):
+        outs = []
+        for case in cases:
+            try:
+                got = user_fn(**{n: (v.copy() if isinstance(v, np.ndarray) else v)
+                                 for n, v in case.items()})
+                outs.append(np.asarray(got, dtype=float))
+            except Exception:  # noqa: BLE001 - the reader's error is already reported
+                return None
+        for wrong, hint in variants:
+            informative = False
+            for case, got in zip(cases, outs):
+                try:
+                    bad = wrong(**{n: (v.copy() if isinstance(v, np.ndarray) else v)
+                                   for n, v in case.items()})
+                except Exception:  # noqa: BLE001 - a mistake that cannot run here is not this one
+                    break
+                if not same(got, bad):
+                    break
+                informative |= reference_fn is None or not same(bad, reference_fn(**case))
+            else:
+                if informative:
+                    return hint
+        return None
+
+    return diagnose
+
+
+def mdp_case(n_states, n_actions, gamma, rng, **extra) -> dict:
+    """One case ``dict(P, R, gamma, **extra)`` of plain arrays from
+    :func:`~rlbook.random_mdp` (``rng``: a Generator shared by the cases)."""
+    from ..mdp import random_mdp
+
+    mdp = random_mdp(n_states, n_actions, gamma, seed=rng)
+    return dict(P=np.array(mdp.P), R=np.array(mdp.R), gamma=gamma, **extra)
+
+
+def describe_mdp_case(case) -> str:
+    """``"a random MDP with S = 4, A = 2, gamma = 0.9"`` (and ``tol`` when the case has one)."""
+    S, A = np.shape(case["R"])
+    extra = "".join(f", {k} = {case[k]:g}" for k in ("gamma", "tol") if k in case)
+    return f"a random MDP with S = {S}, A = {A}{extra}"

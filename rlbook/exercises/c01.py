@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..sampling import discounted_returns
-from ._checker import CheckReport, compare_on_cases
+from ._checker import CheckReport, compare_on_cases, variant_hints
 
 __all__ = ["check_discounted_returns"]
 
@@ -65,28 +65,6 @@ def check_discounted_returns(fn) -> CheckReport:
     differs and, when the answer matches a typical mistake (discount exponent
     off by one, no discount, returns accumulated forwards, ...), a hint.
     """
-    return compare_on_cases(_EXERCISE, fn, discounted_returns, _cases(), diagnose=_diagnose)
+    return compare_on_cases(_EXERCISE, fn, discounted_returns, _cases(),
+                            diagnose=variant_hints(discounted_returns, _wrong_variants()))
 
-
-def _diagnose(fn, cases):
-    """The hint of the first typical mistake that ``fn`` reproduces on every case
-    where the mistake and the reference differ."""
-    outs = []
-    for case in cases:
-        try:
-            got = np.asarray(fn(**{k: (v.copy() if isinstance(v, np.ndarray) else v)
-                                   for k, v in case.items()}), dtype=float)
-        except Exception:  # noqa: BLE001 - the reader's error is already reported
-            return None
-        outs.append(got)
-    for wrong, hint in _wrong_variants():
-        informative = False
-        for case, got in zip(cases, outs):
-            bad = np.asarray(wrong(**case), dtype=float)
-            if got.shape != bad.shape or not np.allclose(got, bad, rtol=1e-6, atol=1e-8):
-                break
-            informative |= not np.allclose(bad, discounted_returns(**case), rtol=1e-6, atol=1e-8)
-        else:
-            if informative:
-                return hint
-    return None

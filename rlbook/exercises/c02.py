@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..dp.bellman import evaluate_policy
-from ..mdp import FiniteMDP, policy_matrices, random_mdp
-from ._checker import CheckReport, ExerciseFailed, compare_on_cases
+from ..mdp import FiniteMDP, policy_matrices
+from ._checker import CheckReport, compare_on_cases, describe_mdp_case, mdp_case, variant_hints
 
 __all__ = ["check_policy_matrices", "check_evaluate_policy"]
 
@@ -22,49 +22,15 @@ def _cases(seed: int, n: int = 8, with_gamma: bool = False):
         if A == S:
             A += 1
         gamma = float(np.round(rng.uniform(0.5, 0.95), 3))
-        mdp = random_mdp(S, A, gamma, seed=rng)
+        case = mdp_case(S, A, gamma, rng)
         pi = rng.dirichlet(np.ones(A), size=S)
         if k == 0:  # one deterministic policy
             pi = np.eye(A)[rng.integers(0, A, size=S)]
-        case = dict(P=np.array(mdp.P), R=np.array(mdp.R), pi=pi)
-        if with_gamma:
-            case["gamma"] = gamma
+        case["pi"] = pi
+        if not with_gamma:
+            del case["gamma"]
         cases.append(case)
     return cases
-
-
-def _describe(case):
-    S, A = case["R"].shape
-    g = f", gamma={case['gamma']}" if "gamma" in case else ""
-    return f"a random MDP with S={S} states and A={A} actions{g}"
-
-
-def _call(fn, case):
-    return fn(**{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in case.items()})
-
-
-def _matches(got, want):
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-8)
-
-
-def _diagnose(outs, cases, variants, reference):
-    """Hint of the first typical mistake reproduced on every case where it
-    differs from the reference."""
-    for wrong, hint in variants:
-        informative = False
-        for case, got in zip(cases, outs):
-            bad = np.asarray(wrong(**case), dtype=float)
-            if not _matches(got, bad):
-                break
-            informative |= not _matches(bad, np.asarray(reference(**case), dtype=float))
-        else:
-            if informative:
-                return hint
-    return None
 
 
 # -- P_pi and r_pi -------------------------------------------------------------
@@ -114,25 +80,20 @@ def check_policy_matrices(fn) -> CheckReport:
     if not callable(fn):
         raise TypeError(f"{name}: expected a function, got {type(fn).__name__}")
     cases = _cases(seed=7)
-    outs = []
-    for k, case in enumerate(cases):
-        try:
-            out = _call(fn, case)
-        except Exception as exc:
-            raise ExerciseFailed(f"{name}: your function raised {type(exc).__name__}: {exc}\n"
-                                 f"  on case {k}: {_describe(case)}") from exc
+
+    def pair(**case):
+        out = fn(**case)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise ExerciseFailed(f"{name}: your function returned {type(out).__name__}, expected a pair "
-                                 f"(P_pi, r_pi) (case {k}: {_describe(case)})")
-        outs.append(out)
-    for part, ref, variants, label in ((0, _ref_P_pi, _P_VARIANTS, "P_pi"), (1, _ref_r_pi, _R_VARIANTS, "r_pi")):
-        it = iter([o[part] for o in outs])
-        try:
-            compare_on_cases(f"{name} ({label})", lambda **c: next(it), ref, cases, describe=_describe)
-        except ExerciseFailed as exc:
-            hint = _diagnose([o[part] for o in outs], cases, variants, ref)
-            raise ExerciseFailed(f"{exc}" + (f"\n  Hint: {hint}" if hint else "")) from None
-    return CheckReport(name, len(cases))
+            raise TypeError(f"it returned {type(out).__name__}, expected a pair (P_pi, r_pi)")
+        return out
+
+    n = 0
+    for part, ref, variants, label in ((0, _ref_P_pi, _P_VARIANTS, "P_pi"),
+                                       (1, _ref_r_pi, _R_VARIANTS, "r_pi")):
+        n = compare_on_cases(f"{name} ({label})", lambda part=part, **c: pair(**c)[part], ref,
+                             cases, describe=describe_mdp_case,
+                             diagnose=variant_hints(ref, variants)).n_cases
+    return CheckReport(name, n)
 
 
 # -- exact policy evaluation -----------------------------------------------------
@@ -187,17 +148,5 @@ def check_evaluate_policy(fn) -> CheckReport:
     unweighted rewards).
     """
     name = "c02 evaluate policy"
-    if not callable(fn):
-        raise TypeError(f"{name}: expected a function, got {type(fn).__name__}")
-    cases = _cases(seed=11, with_gamma=True)
-    try:
-        return compare_on_cases(name, fn, _ref_v, cases, describe=_describe)
-    except ExerciseFailed as exc:
-        try:
-            outs = [np.asarray(_call(fn, c), dtype=float) for c in cases]
-        except Exception:  # noqa: BLE001 - already reported
-            raise exc from None
-        hint = _diagnose(outs, cases, _V_VARIANTS, _ref_v)
-        if hint is None:
-            raise
-        raise ExerciseFailed(f"{exc}\n  Hint: {hint}") from None
+    return compare_on_cases(name, fn, _ref_v, _cases(seed=11, with_gamma=True),
+                            describe=describe_mdp_case, diagnose=variant_hints(_ref_v, _V_VARIANTS))

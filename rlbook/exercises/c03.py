@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mdp import FiniteMDP, random_mdp
+from ..mdp import FiniteMDP
 from ..dp.optimality import bellman_optimality_operator, greedy_policy
-from ._checker import CheckReport, compare_on_cases
+from ._checker import CheckReport, compare_on_cases, mdp_case, variant_hints
 
 __all__ = ["check_bellman_optimality_operator", "check_greedy_policy"]
 
@@ -13,36 +13,9 @@ _EX_T = "c03 Bellman optimality operator"
 _EX_GREEDY = "c03 greedy policy"
 
 
-def _copy(case):
-    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in case.items()}
-
-
-def _diagnose(fn, cases, reference, variants):
-    """The hint of the first typical mistake that ``fn`` reproduces on every
-    case, provided the mistake differs from the reference on at least one."""
-    outs = []
-    for case in cases:
-        try:
-            got = np.asarray(fn(**_copy(case)), dtype=float)
-        except Exception:  # noqa: BLE001 - the reader's error is already reported
-            return None
-        outs.append(got)
-    for wrong, hint in variants:
-        informative = False
-        for case, got in zip(cases, outs):
-            bad = np.asarray(wrong(**case), dtype=float)
-            if got.shape != bad.shape or not np.allclose(got, bad, rtol=1e-6, atol=1e-8):
-                break
-            informative |= not np.allclose(bad, reference(**case), rtol=1e-6, atol=1e-8)
-        else:
-            if informative:
-                return hint
-    return None
-
-
 def _check(exercise, fn, reference, cases, variants, describe) -> CheckReport:
     return compare_on_cases(exercise, fn, reference, cases, describe=describe,
-                            diagnose=lambda f, cs: _diagnose(f, cs, reference, variants))
+                            diagnose=variant_hints(reference, variants))
 
 
 def _describe_mdp(case):
@@ -62,9 +35,9 @@ def _T_cases(seed: int = 303, n: int = 8):
     cases = []
     for k, (S, A) in enumerate(shapes):
         gamma = [0.9, 0.5, 0.0, 0.99][k % 4] if k < 4 else float(np.round(rng.uniform(0.1, 0.99), 3))
-        mdp = random_mdp(S, A, gamma, seed=rng)
-        cases.append(dict(P=np.array(mdp.P), R=np.array(mdp.R), gamma=gamma,
-                          v=np.round(rng.normal(scale=3.0, size=S), 3)))
+        case = mdp_case(S, A, gamma, rng)
+        case["v"] = np.round(rng.normal(scale=3.0, size=S), 3)
+        cases.append(case)
     return cases
 
 

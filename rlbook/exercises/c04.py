@@ -5,8 +5,8 @@ import numpy as np
 
 from ..dp.bellman import evaluate_policy
 from ..dp.iteration import policy_iteration
-from ..mdp import FiniteMDP, random_mdp
-from ._checker import CheckReport, compare_on_cases
+from ..mdp import FiniteMDP
+from ._checker import CheckReport, compare_on_cases, describe_mdp_case, mdp_case
 
 __all__ = ["check_value_iteration", "check_policy_iteration"]
 
@@ -20,20 +20,8 @@ def _copy(case):
 
 def _mdp_cases(seed, shapes, gammas, with_tol=None):
     rng = np.random.default_rng(seed)
-    cases = []
-    for (S, A), gamma in zip(shapes, gammas):
-        mdp = random_mdp(S, A, gamma, seed=rng)
-        case = dict(P=np.array(mdp.P), R=np.array(mdp.R), gamma=gamma)
-        if with_tol is not None:
-            case["tol"] = with_tol
-        cases.append(case)
-    return cases
-
-
-def _describe(case):
-    S, A = case["R"].shape
-    extra = f", tol = {case['tol']:g}" if "tol" in case else ""
-    return f"a random MDP with S = {S}, A = {A}, gamma = {case['gamma']}{extra}"
+    extra = {} if with_tol is None else dict(tol=with_tol)
+    return [mdp_case(S, A, gamma, rng, **extra) for (S, A), gamma in zip(shapes, gammas)]
 
 
 def _v_star(P, R, gamma, **_):
@@ -100,7 +88,7 @@ def check_value_iteration(fn) -> CheckReport:
     ``fn`` is not callable.
     """
     return compare_on_cases(_EX_VI, fn, _vi_reference, _vi_cases(), rtol=0.0, atol=_VI_TOL,
-                            describe=_describe, diagnose=_diagnose_vi)
+                            describe=describe_mdp_case, diagnose=_diagnose_vi)
 
 
 # -- policy iteration ------------------------------------------------------------------------
@@ -140,16 +128,104 @@ def _diagnose_pi(fn, cases):
     return None
 
 
+def _tie_cases():
+    """MDPs with exactly tied optimal actions: state ``S`` is a copy of state
+    ``S - 1`` and action ``A`` repeats action 0 but sends half of the mass bound
+    for ``S - 1`` to the copy. In exact arithmetic the two actions are equal; in
+    floating point their values differ in the last bits, in a direction that
+    depends on the current policy, and a policy iteration that switches to any
+    action that looks better by round-off cycles for ever on these seeds."""
+    cases = []
+    for seed, S, A, gamma in ((13, 4, 3, 0.99), (15, 6, 2, 0.9), (52, 7, 3, 0.99)):
+        rng = np.random.default_rng(seed)
+        P0 = rng.dirichlet(np.ones(S), size=(S, A))
+        R0 = rng.normal(size=(S, A))
+        P = np.zeros((S + 1, A + 1, S + 1))
+        R = np.zeros((S + 1, A + 1))
+        P[:S, :A, :S] = P0
+        R[:S, :A] = R0
+        P[:S, A, :S] = P0[:, 0, :]
+        P[:S, A, S] = P[:S, A, S - 1] = P0[:, 0, S - 1] / 2
+        P[S], R[S] = P[S - 1], R[S - 1]
+        R[:S, A] = R0[:, 0]
+        cases.append(dict(P=P, R=R, gamma=gamma))
+    return cases
+
+
+_TIME_LIMIT = 2.0  # seconds; policy iteration on these MDPs needs milliseconds
+
+
+def _values_of_answer(fn, record):
+    """``fn``'s answer as the values ``v_pi`` of the policy it returns (tied
+    optimal actions are all correct), under a time limit that turns a policy
+    iteration cycling between tied actions into an error."""
+    import signal
+    import threading
+
+    def run(P, R, gamma):
+        guard = threading.current_thread() is threading.main_thread()
+        if guard:
+            def stop(*_):
+                record["timed_out"] = True
+                raise TimeoutError(f"your function did not return within {_TIME_LIMIT:g} s")
+            old = signal.signal(signal.SIGALRM, stop)
+            signal.setitimer(signal.ITIMER_REAL, _TIME_LIMIT)
+        try:
+            got = fn(P=P, R=R, gamma=gamma)
+        finally:
+            if guard:
+                signal.setitimer(signal.ITIMER_REAL, 0.0)
+                signal.signal(signal.SIGALRM, old)
+        got = np.asarray(got)
+        S, A = R.shape
+        if got.shape != (S,) or not np.all(np.isin(got, np.arange(A))):
+            return got  # the comparison reports the shape; the hint says what to return
+        return evaluate_policy(FiniteMDP(P, R, gamma), np.eye(A)[got.astype(int)])
+
+    return run
+
+
+def _diagnose_ties(record):
+    def diagnose(fn, cases):
+        if record.get("timed_out"):
+            return ("on an MDP with tied optimal actions your policy iteration did not stop: "
+                    "round-off makes tied actions look better in turn, and switching to "
+                    "every action that looks better cycles for ever. Keep the current action "
+                    "unless another is better by more than a tolerance relative to the size "
+                    "of q (e.g. 1e-9 * max |q|).")
+        return _diagnose_pi(fn, cases)
+    return diagnose
+
+
 def check_policy_iteration(fn) -> CheckReport:
     r"""Check a reader's ``fn(P, R, gamma)`` implementing policy iteration
     (exact evaluation ``v_k = (I - gamma P_{pi_k})^{-1} r_{pi_k}``, greedy
-    improvement, stop when the policy is stable) that returns the optimal
-    action of every state, an integer array ``(S,)``. The random MDPs have a
-    unique optimal policy, so the answer is compared action by action.
+    improvement that keeps the current action on ties, stop when the policy is
+    stable) that returns the optimal action of every state, an integer array
+    ``(S,)``.
+
+    Two kinds of cases: random MDPs with a unique optimal policy, compared
+    action by action; and MDPs with exactly tied optimal actions
+    (:func:`_tie_cases`), where any optimal policy passes (its values are
+    compared with ``v*``) but the function must return: without a tie rule,
+    policy iteration cycles on them, and the checker stops it after a time
+    limit.
 
     Raises :class:`~rlbook.exercises.ExerciseFailed` on the first case that
     differs, with a hint (wrong shape, a state where the returned policy is
-    worse than optimal); :class:`TypeError` if ``fn`` is not callable.
+    worse than optimal, a missing tie rule); :class:`TypeError` if ``fn`` is
+    not callable.
     """
-    return compare_on_cases(_EX_PI, fn, _pi_reference, _pi_cases(), rtol=0.0, atol=0.0,
-                            describe=_describe, diagnose=_diagnose_pi)
+    first = compare_on_cases(_EX_PI, fn, _pi_reference, _pi_cases(), rtol=0.0, atol=0.0,
+                             describe=describe_mdp_case, diagnose=_diagnose_pi)
+    if not callable(fn):
+        raise TypeError(f"{_EX_PI}: expected a function, got {type(fn).__name__}")
+    record = {}
+    ties = compare_on_cases(_EX_PI, _values_of_answer(fn, record), _v_star, _tie_cases(),
+                            rtol=1e-9, atol=1e-9, describe=_describe_ties,
+                            diagnose=_diagnose_ties(record))
+    return CheckReport(_EX_PI, first.n_cases + ties.n_cases)
+
+
+def _describe_ties(case):
+    return describe_mdp_case(case) + " and tied optimal actions (your policy's values are compared)"

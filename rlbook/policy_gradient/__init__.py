@@ -9,11 +9,14 @@ from .estimators import *  # noqa: F401,F403
 from .trajectories import *  # noqa: F401,F403
 from .reinforce import *  # noqa: F401,F403
 from .autograd import *  # noqa: F401,F403
+from .exact_ascent import *  # noqa: F401,F403
+from .actor_critic import *  # noqa: F401,F403
+from .deterministic import *  # noqa: F401,F403
 
 import sys as _sys  # noqa: E402
 
 # the public names of the submodules (a submodule may share a name with a function)
 __all__ = [
-    _n for _m in ('objectives', 'theorem', 'average_reward', 'estimators', 'trajectories', 'reinforce', 'autograd')
+    _n for _m in ('objectives', 'theorem', 'average_reward', 'estimators', 'trajectories', 'reinforce', 'autograd', 'exact_ascent', 'actor_critic', 'deterministic')
     for _n in _sys.modules[f"{__name__}.{_m}"].__all__
 ]

@@ -7,6 +7,20 @@ theorem gives
 .. math:: \\nabla_\\theta J = \\sum_s \\eta(s) \\sum_a \\nabla_\\theta \\pi(a|s)\\, q_\\pi(s, a),
 
 with the unnormalised discounted visitation ``eta(s) = sum_t gamma^t Pr(S_t = s)``.
+
+Argument conventions (shared by ``policy_gradient/`` and ``trust_region/``):
+
+* a function of a *policy* (objective, visitation, values, surrogate, KL) takes
+  ``pi``, an ``(S, A)`` array of action probabilities;
+* a function of the *parameters* (gradients, scores, gradient estimators, the
+  natural gradient) takes ``theta``;
+* arguments come in the order ``mdp``, then ``pi`` or ``theta``, then the problem
+  data (``rho0``, trajectories, ``gamma``), then the features ``phi`` of a
+  linear-softmax policy (``phi=None`` meaning the tabular softmax, where the
+  features are optional), then settings as keywords;
+* randomness is taken as ``rng``: a ``numpy.random.Generator`` or an int seed
+  (training configurations, which also seed torch and Gymnasium, carry an int
+  ``seed``).
 """
 from __future__ import annotations
 
@@ -48,20 +62,14 @@ def _check_theta(mdp, theta):
 
 def discounted_visitation(mdp: FiniteMDP, pi, rho0) -> np.ndarray:
     r"""Unnormalised discounted state visitation
-    ``eta(s) = sum_t gamma^t Pr(S_t = s | S_0 ~ rho0, pi)``.
+    ``eta(s) = sum_t gamma^t Pr(S_t = s | S_0 ~ rho0, pi)`` of the policy ``pi``
+    ``(S, A)`` from the initial-state distribution ``rho0`` ``(S,)``.
 
     Computed exactly as ``eta^T = rho0^T (I - gamma P_pi)^{-1}`` over the
     non-terminal states; terminal states, where no decision is taken, get 0.
     ``sum_s eta(s) = 1 / (1 - gamma)`` when no state is terminal, and
     ``(1 - gamma) eta`` is then a distribution. With ``gamma = 1`` the policy
     must be proper (``eta`` is then the expected number of visits).
-
-    Parameters
-    ----------
-    mdp : FiniteMDP
-    pi : array_like (S, A)
-    rho0 : array_like (S,)
-        Initial-state distribution.
     """
     P_pi, _ = policy_matrices(mdp, pi)
     rho0 = check_distribution(rho0, mdp.n_states, "rho0")

@@ -56,8 +56,18 @@ class TabularReinforceResult:
     mean_return: np.ndarray
 
 
+def _as_generator(rng):
+    """``rng`` as a ``numpy.random.Generator`` (an int is a seed)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy.random.Generator or an int seed >= 0, got {rng!r}")
+
+
 def train_reinforce_tabular(mdp: FiniteMDP, rho0, config: TabularReinforceConfig = TabularReinforceConfig(),
-                            theta0=None, progress: bool = False) -> TabularReinforceResult:
+                            theta0=None, progress: bool = False,
+                            rng=None) -> TabularReinforceResult:
     r"""REINFORCE with the reward-to-go estimator on a tabular softmax policy:
     ``theta_{k+1} = theta_k + alpha * g_hat(theta_k)``, ``g_hat`` from
     :func:`reward_to_go_estimate` on ``n_episodes`` fresh episodes.
@@ -71,6 +81,8 @@ def train_reinforce_tabular(mdp: FiniteMDP, rho0, config: TabularReinforceConfig
         Initial preferences (zeros: the uniform policy).
     progress : bool
         Show a progress bar.
+    rng : numpy.random.Generator or int, optional
+        Randomness of the episodes; None: ``config.seed``.
     """
     _check_mdp(mdp)
     if not isinstance(config, TabularReinforceConfig):
@@ -84,7 +96,7 @@ def train_reinforce_tabular(mdp: FiniteMDP, rho0, config: TabularReinforceConfig
     if config.baseline not in ("none", "value"):
         raise ValueError(f"config.baseline is {config.baseline!r}, expected 'none' or 'value'")
     theta = np.zeros((S, A)) if theta0 is None else as_float_array(theta0, "theta0", shape=(S, A)).copy()
-    rng = np.random.default_rng(config.seed)
+    rng = _as_generator(config.seed if rng is None else rng)
     J = np.empty(n_it + 1)
     G0 = np.empty(n_it)
     with progress_bar(n_it, progress, desc="REINFORCE (tabular)", unit="step") as bar:

@@ -50,7 +50,7 @@ def exact_policy_gradient(mdp: FiniteMDP, theta, rho0) -> np.ndarray:
     return eta[:, None] * pi * (q - v[:, None])
 
 
-def exact_linear_policy_gradient(mdp: FiniteMDP, theta, phi, rho0) -> np.ndarray:
+def exact_linear_policy_gradient(mdp: FiniteMDP, theta, rho0, phi) -> np.ndarray:
     r"""Exact ``grad_theta J`` of a linear-softmax policy by the policy gradient theorem.
 
     .. math:: \nabla_\theta J = \sum_s \eta(s) \sum_a \pi(a|s)\, q_\pi(s, a)\,
@@ -63,14 +63,19 @@ def exact_linear_policy_gradient(mdp: FiniteMDP, theta, phi, rho0) -> np.ndarray
     ----------
     mdp : FiniteMDP
     theta : array_like (d,)
-    phi : array_like (S, A, d)
     rho0 : array_like (S,)
+    phi : array_like (S, A, d)
+        The features come last, as everywhere in the package.  The earlier order
+        ``(mdp, theta, phi, rho0)`` is still accepted: it is recognised by the
+        shapes (``phi`` has three axes, ``rho0`` one).
 
     Returns
     -------
     grad : ndarray (d,)
     """
     _check_mdp(mdp)
+    if np.ndim(rho0) == 3 and np.ndim(phi) == 1:  # the earlier argument order
+        rho0, phi = phi, rho0
     phi, theta = _check_phi(phi, theta)
     if phi.shape[:2] != (mdp.n_states, mdp.n_actions):
         raise ValueError(f"phi has shape {phi.shape}, expected ({mdp.n_states}, {mdp.n_actions}, d) "

@@ -1,27 +1,30 @@
 """Policy improvement theory for tabular MDPs (chapter *TRPO and PPO*).
 
-Everything here is exact (no sampling) and follows the notation of the TRPO
-paper (Schulman et al., 2015):
+Everything here is exact (no sampling).  The book's notation (the TRPO paper's
+names in parentheses, Schulman et al., 2015):
 
-* ``eta(pi) = sum_s rho0(s) v_pi(s)``, the expected discounted return (the
-  ``J`` of the policy gradient chapters, :func:`rlbook.policy_objective`);
-* ``rho_pi(s) = sum_t gamma^t Pr(S_t = s)``, the *unnormalised* discounted
-  visitation (the ``eta(s)`` of the policy gradient chapters,
-  :func:`rlbook.discounted_visitation`), with total mass ``1 / (1 - gamma)``;
-* ``d_pi = (1 - gamma) rho_pi``, the *normalised* discounted state
-  distribution (:func:`normalized_visitation`);
-* ``A_pi(s, a) = q_pi(s, a) - v_pi(s)``, the advantage (:func:`advantage`).
+* ``J(pi) = sum_s rho0(s) v_pi(s)``, the expected discounted return (the paper's
+  ``eta(pi)``; :func:`rlbook.policy_objective`);
+* ``eta_pi(s) = sum_t gamma^t Pr(S_t = s)``, the *unnormalised* discounted
+  visitation (the paper's ``rho_pi``; :func:`rlbook.discounted_visitation`), with
+  total mass ``1 / (1 - gamma)``;
+* ``nu_pi = (1 - gamma) eta_pi``, the *normalised* discounted state distribution
+  (:func:`normalized_visitation`);
+* ``A_pi(s, a) = q_pi(s, a) - v_pi(s)``, the advantage (:func:`advantage`), and
+  ``epsilon_A = max_{s,a} |A_pi(s, a)|``.
 
 The results the chapter derives and checks with these functions:
 
 * the performance difference lemma (Kakade and Langford, 2002)
-  ``eta(pi~) = eta(pi) + sum_s rho_pi~(s) sum_a pi~(a|s) A_pi(s, a)``;
-* the surrogate ``L_pi(pi~) = eta(pi) + sum_s rho_pi(s) sum_a pi~(a|s) A_pi(s, a)``
+  ``J(pi~) = J(pi) + sum_s eta_pi~(s) sum_a pi~(a|s) A_pi(s, a)``;
+* the surrogate ``L_pi(pi~) = J(pi) + sum_s eta_pi(s) sum_a pi~(a|s) A_pi(s, a)``
   (the *old* visitation);
-* the lower bound ``eta(pi~) >= L_pi(pi~) - C D_KL^max(pi, pi~)`` with
-  ``C = 4 eps gamma / (1 - gamma)^2`` and ``eps = max_{s,a} |A_pi(s, a)|``
-  (TRPO, Theorem 1);
+* the lower bound ``J(pi~) >= L_pi(pi~) - C D_KL^max(pi, pi~)`` with
+  ``C = 4 epsilon_A gamma / (1 - gamma)^2`` (TRPO, Theorem 1);
 * the minorise-maximise iteration that this bound licenses.
+
+Argument conventions: functions of policies take ``pi`` (``pi_old``, ``pi_new``),
+functions of parameters take ``theta``; see :mod:`rlbook.policy_gradient.objectives`.
 """
 from __future__ import annotations
 
@@ -69,10 +72,23 @@ def _eval(mdp, pi, rho0):
     return float(rho0 @ v), v, q, rho
 
 
+def _check_step(mdp, pi_old, pi_new, rho0):
+    """Validated ``(pi_old, pi_new, rho0)`` of a policy step on a discounted MDP."""
+    _check_discounted(mdp)
+    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
+    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
+    return pi_old, pi_new, check_distribution(rho0, mdp.n_states, "rho0")
+
+
 def _kl_rows(p, q):
     """``KL(p[s] || q[s])`` for every row (``0 log 0 = 0``, ``inf`` where ``p > 0 = q``)."""
     with np.errstate(over="ignore", divide="ignore"):  # q may underflow far from p: KL = inf or huge
         return np.atleast_1d(kl_divergence(p, q, axis=-1))
+
+
+def _expected_advantage(weights, pi, A):
+    """``sum_s weights(s) sum_a pi(a|s) A(s, a)``."""
+    return float(weights @ np.einsum("sa,sa->s", pi, A))
 
 
 def _check_pair(pi_old, pi_new):
@@ -99,9 +115,9 @@ def advantage(mdp: FiniteMDP, pi) -> np.ndarray:
 
 
 def normalized_visitation(mdp: FiniteMDP, pi, rho0) -> np.ndarray:
-    r"""Normalised discounted state distribution ``d_pi = (1 - gamma) rho_pi``, shape ``(S,)``.
+    r"""Normalised discounted state distribution ``nu_pi = (1 - gamma) eta_pi``, shape ``(S,)``.
 
-    .. math:: d_\pi(s) = (1-\gamma) \sum_{t\ge 0} \gamma^t \Pr(S_t = s \mid S_0 \sim \rho_0, \pi).
+    .. math:: \nu_\pi(s) = (1-\gamma) \sum_{t\ge 0} \gamma^t \Pr(S_t = s \mid S_0 \sim \rho_0, \pi).
 
     It sums to one when no state is terminal (mass that reaches a terminal
     state is not counted, so with terminal states it sums to less). Requires
@@ -138,14 +154,10 @@ def performance_difference(mdp: FiniteMDP, pi_old, pi_new, rho0) -> PerformanceD
     with the unnormalised visitation ``rho_pi~`` of the NEW policy and the
     advantage of the OLD one. ``lhs`` and ``rhs`` agree to rounding error.
     """
-    _check_discounted(mdp)
-    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
-    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
+    pi_old, pi_new, rho0 = _check_step(mdp, pi_old, pi_new, rho0)
     eta_old, v, q, _ = _eval(mdp, pi_old, rho0)
     eta_new, _, _, rho_new = _eval(mdp, pi_new, rho0)
-    A = q - v[:, None]
-    rhs = float(rho_new @ np.einsum("sa,sa->s", pi_new, A))
+    rhs = _expected_advantage(rho_new, pi_new, q - v[:, None])
     return PerformanceDifference(eta_old, eta_new, eta_new - eta_old, rhs)
 
 
@@ -161,12 +173,9 @@ def surrogate_objective(mdp: FiniteMDP, pi_old, pi_new, rho0) -> float:
     place of ``rho_pi~``. It equals ``eta(pi~)`` at ``pi~ = pi`` and has the
     same gradient there.
     """
-    _check_discounted(mdp)
-    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
-    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
+    pi_old, pi_new, rho0 = _check_step(mdp, pi_old, pi_new, rho0)
     eta_old, v, q, rho = _eval(mdp, pi_old, rho0)
-    return eta_old + float(rho @ np.einsum("sa,sa->s", pi_new, q - v[:, None]))
+    return eta_old + _expected_advantage(rho, pi_new, q - v[:, None])
 
 
 def kl_per_state(pi_old, pi_new) -> np.ndarray:
@@ -257,14 +266,11 @@ def improvement_bound(mdp: FiniteMDP, pi_old, pi_new, rho0, C=None) -> Improveme
         ``slack = eta(pi~) - (L - C D_KL^max)``; negative means the inequality
         fails for this ``C``.
     """
-    _check_discounted(mdp)
-    pi_old = check_policy(pi_old, mdp.n_states, mdp.n_actions, "pi_old")
-    pi_new = check_policy(pi_new, mdp.n_states, mdp.n_actions, "pi_new")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
+    pi_old, pi_new, rho0 = _check_step(mdp, pi_old, pi_new, rho0)
     eta_old, v, q, rho = _eval(mdp, pi_old, rho0)
     eta_new, _, _, _ = _eval(mdp, pi_new, rho0)
     A = q - v[:, None]
-    L = eta_old + float(rho @ np.einsum("sa,sa->s", pi_new, A))
+    L = eta_old + _expected_advantage(rho, pi_new, A)
     eps = float(np.abs(A).max())
     C = trpo_penalty_coefficient(eps, mdp.gamma) if C is None else check_positive(C, "C", allow_zero=True)
     dmax = float(_kl_rows(pi_old, pi_new).max())

@@ -101,7 +101,10 @@ def kl_divergence(p, q, axis: int = -1):
 
     Non-negative (Gibbs' inequality), zero iff ``p == q``, not symmetric.
     Terms with ``p_i = 0`` are 0 (``0 log 0 = 0``); the divergence is ``+inf``
-    where some ``q_i = 0 < p_i``.
+    where some ``q_i = 0 < p_i``.  The computed sum is returned as it is: for
+    ``q`` within roundoff of ``p`` it may be a tiny negative number (of the order
+    of the machine epsilon).  It is not clipped at 0, so that a sign error in a
+    caller's formula shows up instead of being hidden.
 
     Parameters
     ----------
@@ -116,8 +119,7 @@ def kl_divergence(p, q, axis: int = -1):
         ratio = np.where(pos, p / np.where(q > 0, q, 1.0), 1.0)
         terms = np.where(pos, p * np.log(ratio), 0.0)
     terms = np.where(pos & (q <= 0), np.inf, terms)
-    # each summand p log(p/q) may be negative, the sum is >= 0: clip roundoff
-    return _out(np.maximum(terms.sum(axis=-1), 0.0))
+    return _out(terms.sum(axis=-1))
 
 
 def total_variation(p, q, axis: int = -1):
@@ -163,11 +165,14 @@ def gaussian_kl(mu_p, sigma_p, mu_q, sigma_q):
 
     .. math:: \log\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12 .
 
-    Vectorised over broadcastable arrays.
+    Vectorised over broadcastable arrays.  The computed value is returned as it
+    is (not clipped at 0; it can be a roundoff-sized negative number when the two
+    Gaussians coincide to within roundoff).
     """
-    mu_p, sigma_p, mu_q, sigma_q = _gauss_args(mu_p=mu_p, sigma_p=sigma_p, mu_q=mu_q, sigma_q=sigma_q)
+    mu_p, sigma_p, mu_q, sigma_q = _gauss_args(mu_p=mu_p, sigma_p=sigma_p, mu_q=mu_q,
+                                               sigma_q=sigma_q)
     kl = np.log(sigma_q / sigma_p) + (sigma_p**2 + (mu_p - mu_q) ** 2) / (2 * sigma_q**2) - 0.5
-    return _out(np.maximum(kl, 0.0))
+    return _out(kl)
 
 
 def gaussian_total_variation(mu_p, sigma_p, mu_q, sigma_q):

@@ -7,6 +7,10 @@ information ``F``, is far too large to form for a neural network.  Conjugate
 gradients (Hestenes & Stiefel 1952; Nocedal & Wright, ch. 5) only need the map
 ``v -> F v``, which double back-propagation of the mean KL divergence provides
 at the cost of about two gradient evaluations.
+
+Argument conventions: the natural gradient of a tabular policy takes ``theta``
+(a function of parameters), the KL and surrogate callables of :func:`trpo_step`
+take flat parameter vectors; see :mod:`rlbook.policy_gradient.objectives`.
 """
 from __future__ import annotations
 

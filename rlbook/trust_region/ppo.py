@@ -7,6 +7,11 @@
   :func:`adaptive_kl_beta` (eq. 8);
 * :func:`ppo_losses` -- the full PPO loss (policy, value, entropy) with the
   usual diagnostics, in torch.
+
+Notation: the chapter writes the probability ratio ``varrho_t`` and the clip
+range ``kappa``; the code keeps the PPO paper's argument name ``eps`` for
+``kappa``.  Rewards are indexed as ``r_t = R_{t+1}``, the reward that follows
+action ``a_t``.
 """
 from __future__ import annotations
 
@@ -132,32 +137,68 @@ def _same_kind(ratio, advantages):
                          f"{tuple(advantages.shape)}")
 
 
+def _check_ratio_pair(ratio, advantages):
+    """The same checks for NumPy arrays and torch tensors: one kind, one shape, not
+    empty, finite entries, ``ratio >= 0``.  Returns NumPy float arrays for NumPy input
+    and the tensors themselves for torch input."""
+    if not (_is_torch(ratio) or _is_torch(advantages)):
+        ratio = as_float_array(ratio, "ratio")
+        advantages = as_float_array(advantages, "advantages")
+    _same_kind(ratio, advantages)
+    if _is_torch(ratio):
+        import torch
+
+        for name, t in (("ratio", ratio), ("advantages", advantages)):
+            bad = ~torch.isfinite(t.detach())
+            if bool(bad.any()):
+                i = tuple(int(j) for j in torch.nonzero(bad)[0])
+                raise ValueError(f"{name}{list(i)} is {float(t.detach()[i])!r}, "
+                                 f"expected a finite number")
+        neg = ratio.detach() < 0
+        negative_at = tuple(int(j) for j in torch.nonzero(neg)[0]) if bool(neg.any()) else None
+    else:
+        neg = ratio < 0
+        negative_at = tuple(int(j) for j in np.argwhere(neg)[0]) if neg.any() else None
+    if int(np.prod(tuple(ratio.shape))) == 0:
+        raise ValueError("ratio is empty")
+    if negative_at is not None:
+        value = float(ratio[negative_at])
+        raise ValueError(f"ratio{list(negative_at)} is {value!r}, "
+                         f"expected a probability ratio >= 0")
+    return ratio, advantages
+
+
+def _clipped_min(ratio, advantages, kappa):
+    """``min(rho A, clip(rho, 1 - kappa, 1 + kappa) A)`` elementwise, NumPy or torch."""
+    if _is_torch(ratio):
+        import torch
+
+        clipped = torch.clamp(ratio, 1 - kappa, 1 + kappa)
+        return torch.minimum(ratio * advantages, clipped * advantages)
+    clipped = np.clip(ratio, 1 - kappa, 1 + kappa)
+    return np.minimum(ratio * advantages, clipped * advantages)
+
+
 def clipped_surrogate_objective(ratio, advantages, eps):
     r"""PPO's clipped surrogate objective (to be maximised):
 
-    .. math:: L^{CLIP} = \operatorname{mean}\big(\min(\rho_t \hat A_t,\ \operatorname{clip}(\rho_t, 1-\epsilon, 1+\epsilon)\,\hat A_t)\big),
+    .. math:: L^{CLIP} = \operatorname{mean}\big(\min(\varrho_t \hat A_t,\
+              \operatorname{clip}(\varrho_t, 1-\kappa, 1+\kappa)\,\hat A_t)\big),
 
-    with ``rho_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t)``.  NumPy in -> float
-    out; torch in -> scalar tensor out (differentiable).  The gradient with
-    respect to ``rho_t`` is ``A_t`` except where the clip is active and the
-    minimum picks it (``rho_t > 1 + eps`` with ``A_t > 0``, or
-    ``rho_t < 1 - eps`` with ``A_t < 0``), where it is 0.
+    with the probability ratio ``varrho_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t)``
+    and the clip range ``kappa`` (argument ``eps``, the name of the PPO paper).
+    NumPy in -> float out; torch in -> scalar tensor out (differentiable).  Both
+    kinds are validated the same way: one kind and one shape for ``ratio`` and
+    ``advantages``, not empty, finite, ``ratio >= 0``.  The gradient with respect
+    to ``varrho_t`` is ``A_t`` except where the clip is active and the minimum picks
+    it (``varrho_t > 1 + kappa`` with ``A_t > 0``, or ``varrho_t < 1 - kappa`` with
+    ``A_t < 0``), where it is 0.  The clip does not bound the ratio itself:
+    nothing stops a later gradient step from moving a sample's ratio further out.
     """
-    eps = _check_eps(eps)
-    if _is_torch(ratio) or _is_torch(advantages):
-        _same_kind(ratio, advantages)
-        import torch
-
-        return torch.min(ratio * advantages, torch.clamp(ratio, 1 - eps, 1 + eps) * advantages).mean()
-    ratio = as_float_array(ratio, "ratio")
-    advantages = as_float_array(advantages, "advantages")
-    _same_kind(ratio, advantages)
-    if ratio.size == 0:
-        raise ValueError("ratio is empty")
-    if (ratio < 0).any():
-        i = tuple(np.argwhere(ratio < 0)[0])
-        raise ValueError(f"ratio{list(map(int, i))} is {ratio[i]!r}, expected a probability ratio >= 0")
-    return float(np.minimum(ratio * advantages, np.clip(ratio, 1 - eps, 1 + eps) * advantages).mean())
+    kappa = _check_eps(eps)
+    ratio, advantages = _check_ratio_pair(ratio, advantages)
+    out = _clipped_min(ratio, advantages, kappa).mean()
+    return out if _is_torch(out) else float(out)
 
 
 def clipped_surrogate_loss(ratio, advantages, eps):
@@ -271,7 +312,7 @@ def ppo_losses(new_log_prob, old_log_prob, advantages, values, returns, entropy,
     log_ratio = new_log_prob - old_log_prob.detach()
     ratio = log_ratio.exp()
     adv = advantages.detach()
-    policy_loss = -torch.min(ratio * adv, torch.clamp(ratio, 1 - eps, 1 + eps) * adv).mean()
+    policy_loss = -_clipped_min(ratio, adv, eps).mean()
     target = returns.detach()
     if vf_clip is not None:
         vf_clip = check_positive(vf_clip, "vf_clip")

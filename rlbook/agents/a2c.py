@@ -1,0 +1,277 @@
+"""Synchronous advantage actor-critic, A2C (chapter C10 *Actor-critic methods*).
+
+Read next to the chapter's algorithm box: ``N`` copies of the environment run in
+lockstep; every update collects ``n_steps`` steps from each, computes
+``n``-step (or GAE) advantages with the critic, and takes one gradient step on
+
+    L = -mean(A_t ln pi(a_t|s_t)) + c_v mean((V(s_t) - R_t)^2) - c_e mean(H(pi(.|s_t))).
+
+The vector environment uses Gymnasium's next-step autoreset: the step after an
+episode ends only resets that copy (reward 0, its action ignored), so such
+"reset steps" are masked out of the loss. The observation returned with a
+*truncated* step is the real last state, from which the return bootstraps;
+a *terminated* step bootstraps nothing. Where the environment registers a
+vectorised implementation (CartPole-v1 does), ``gymnasium.make_vec`` with
+``vectorization_mode="vector_entry_point"`` runs all copies in one NumPy call.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .._progress import progress_bar
+from .._validate import check_gamma, check_int, check_positive
+from ..trust_region.ppo import gae
+from ._nets import MLPPolicy, MLPValue, _space_info
+from ._rollout import LearningCurve, TrainResult, _torch_session
+
+__all__ = ["A2CConfig", "train_a2c"]
+
+
+@dataclass
+class A2CConfig:
+    """Settings of :func:`train_a2c`; the defaults are the book's CartPole-v1 preset."""
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium environment id (Box observations; Discrete or 1-D Box actions)."""
+    total_steps: int = 200_000
+    """Budget of environment steps summed over the copies (reset steps included);
+    ``total_steps // (n_envs * n_steps)`` updates are run."""
+    n_envs: int = 16
+    """Number of environment copies stepped in lockstep."""
+    n_steps: int = 8
+    """Steps per copy per update: a batch holds ``n_envs * n_steps`` transitions."""
+    gamma: float = 0.99
+    """Discount factor."""
+    lam: float = 1.0
+    """GAE parameter; 1 gives the n-step return advantage of the original A2C."""
+    lr: float = 1e-3
+    """Learning rate (initial value if ``anneal_lr``)."""
+    anneal_lr: bool = True
+    """Decay the learning rate linearly to 0 over the updates."""
+    optimizer: str = "adam"
+    """``"adam"`` or ``"rmsprop"`` (Stable-Baselines3's default for A2C: alpha 0.99)."""
+    optim_eps: float = 1e-5
+    """Epsilon of the optimizer."""
+    vf_coef: float = 0.5
+    """Weight ``c_v`` of the value loss."""
+    ent_coef: float = 0.0
+    """Weight ``c_e`` of the entropy bonus."""
+    max_grad_norm: float | None = 0.5
+    """Clip the global gradient norm to this value (None: no clipping)."""
+    normalize_advantages: bool = False
+    """Standardise the advantages of each batch."""
+    hidden_sizes: tuple = (64, 64)
+    """Hidden layer widths of the policy and of the (separate) value network."""
+    vectorization: str = "auto"
+    """``"auto"`` (the environment's own vectorised implementation when it has one,
+    else ``"sync"``), ``"vector_entry_point"`` or ``"sync"``."""
+    seed: int = 0
+    """Seed of the networks, of the action sampling and of the environments."""
+    threshold: float | None = None
+    """Return defining ``steps_to_threshold``; None: the environment's ``reward_threshold``."""
+    curve_window: int = 20
+    """The learning curve averages this many most recently finished episodes."""
+    torch_threads: int = 1
+    """``torch.set_num_threads`` during training (restored afterwards)."""
+
+    @classmethod
+    def rl_zoo_cartpole(cls, **overrides) -> "A2CConfig":
+        """The rl-baselines3-zoo CartPole-v1 A2C settings (8 copies, 5 steps, RMSprop
+        7e-4 without annealing, gamma 0.99, ent_coef 0, 500k steps)."""
+        return cls(**{"total_steps": 500_000, "n_envs": 8, "n_steps": 5, "lr": 7e-4,
+                      "anneal_lr": False, "optimizer": "rmsprop", **overrides})
+
+
+def _check_a2c(config):
+    if not isinstance(config, A2CConfig):
+        raise TypeError(f"config must be an A2CConfig, got {type(config).__name__}")
+    if not isinstance(config.env_id, str):
+        raise TypeError(f"env_id must be a string, got {config.env_id!r}")
+    for name in ("total_steps", "n_envs", "n_steps", "curve_window", "torch_threads"):
+        check_int(getattr(config, name), name, minimum=1)
+    check_int(config.seed, "seed", minimum=0)
+    check_gamma(config.gamma)
+    lam = config.lam
+    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not 0 <= lam <= 1:
+        raise ValueError(f"lam is {lam!r}, expected a number in [0, 1]")
+    check_positive(config.lr, "lr")
+    check_positive(config.optim_eps, "optim_eps")
+    check_positive(config.vf_coef, "vf_coef", allow_zero=True)
+    check_positive(config.ent_coef, "ent_coef", allow_zero=True)
+    if config.max_grad_norm is not None:
+        check_positive(config.max_grad_norm, "max_grad_norm")
+    if config.optimizer not in ("adam", "rmsprop"):
+        raise ValueError(f"optimizer is {config.optimizer!r}, expected 'adam' or 'rmsprop'")
+    if config.vectorization not in ("auto", "vector_entry_point", "sync"):
+        raise ValueError(f"vectorization is {config.vectorization!r}, expected 'auto', "
+                         "'vector_entry_point' or 'sync'")
+    hs = config.hidden_sizes
+    if not isinstance(hs, (tuple, list)) or any(isinstance(h, bool) or not isinstance(h, int) or h < 1
+                                                for h in hs):
+        raise ValueError(f"hidden_sizes is {hs!r}, expected a tuple of positive integers")
+    batch = config.n_envs * config.n_steps
+    if config.total_steps < batch:
+        raise ValueError(f"total_steps is {config.total_steps}, smaller than one batch "
+                         f"(n_envs * n_steps = {batch})")
+
+
+def _make_envs(config):
+    import gymnasium as gym
+
+    mode = config.vectorization
+    spec = gym.spec(config.env_id)
+    if mode == "auto":
+        mode = "vector_entry_point" if getattr(spec, "vector_entry_point", None) else "sync"
+    if mode == "vector_entry_point":
+        return gym.make_vec(config.env_id, num_envs=config.n_envs, vectorization_mode="vector_entry_point")
+    return gym.make_vec(config.env_id, num_envs=config.n_envs, vectorization_mode="sync")
+
+
+def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainResult:
+    r"""Train synchronous advantage actor-critic (A2C; Mnih et al. 2016, synchronous form).
+
+    Per update: collect ``n_steps`` steps from each of ``n_envs`` copies with the
+    current policy; compute the advantages ``A_t`` with :func:`rlbook.gae`
+    (``lam = 1``: ``A_t = sum_{j<n} gamma^j r_{t+j} + gamma^n V(s_{t+n}) - V(s_t)``,
+    cut at episode ends) and the targets ``R_t = A_t + V(s_t)``; take one step of
+    the optimizer on
+
+    .. math:: -\frac1B\sum_t A_t \ln\pi_\theta(a_t|s_t) + c_v \frac1B\sum_t (V_w(s_t) - R_t)^2
+              - c_e \frac1B\sum_t H(\pi_\theta(\cdot|s_t))
+
+    over the ``B`` valid (non-reset) transitions.
+
+    Parameters
+    ----------
+    config : A2CConfig, optional
+        Defaults to ``A2CConfig()``, the book's CartPole-v1 preset.
+    progress : bool
+        Show a progress bar over environment steps.
+
+    Returns
+    -------
+    TrainResult
+        ``diagnostics`` holds per-update ``entropy``, ``value_loss`` and ``lr``.
+    """
+    config = A2CConfig() if config is None else config
+    _check_a2c(config)
+    start = time.perf_counter()
+    with _torch_session(config.seed, config.torch_threads):
+        envs = _make_envs(config)
+        try:
+            obs_dim, discrete, n_act = _space_info(config.env_id, envs.single_observation_space,
+                                                   envs.single_action_space)
+        except ValueError:
+            envs.close()
+            raise
+        ap = envs.single_action_space
+        policy = MLPPolicy(obs_dim, n_act, tuple(config.hidden_sizes), discrete,
+                           None if discrete else ap.low, None if discrete else ap.high)
+        value_fn = MLPValue(obs_dim, tuple(config.hidden_sizes))
+        params = list(policy.parameters()) + list(value_fn.parameters())
+        if config.optimizer == "adam":
+            opt = torch.optim.Adam(params, lr=config.lr, eps=config.optim_eps)
+        else:
+            opt = torch.optim.RMSprop(params, lr=config.lr, alpha=0.99, eps=config.optim_eps)
+        gen = torch.Generator().manual_seed(config.seed)
+        N, T = config.n_envs, config.n_steps
+        batch = N * T
+        n_updates = config.total_steps // batch
+        obs, _ = envs.reset(seed=config.seed)
+        obs = np.asarray(obs, dtype=np.float32).reshape(N, obs_dim)
+        prev_done = np.zeros(N, dtype=bool)
+        ep_ret = np.zeros(N)
+        ep_steps, ep_returns = [], []
+        steps = 0
+        spec = getattr(envs, "spec", None)
+        threshold = config.threshold if config.threshold is not None else (
+            getattr(spec, "reward_threshold", None) if spec is not None else None)
+        b_obs = np.zeros((T + 1, N, obs_dim), dtype=np.float32)
+        b_act = np.zeros((T, N) if discrete else (T, N, n_act),
+                         dtype=np.int64 if discrete else np.float32)
+        rew = np.zeros((T, N))
+        term = np.zeros((T, N))
+        trunc = np.zeros((T, N))
+        valid = np.zeros((T, N), dtype=bool)
+        curve_steps, curve_returns = [], []
+        diag = {"entropy": [], "value_loss": [], "lr": []}
+        bar = progress_bar(n_updates * batch, progress, desc="A2C", unit="step")
+        try:
+            for upd in range(n_updates):
+                lr = config.lr * (1.0 - upd / n_updates) if config.anneal_lr else config.lr
+                for g in opt.param_groups:
+                    g["lr"] = lr
+                # 1. collect n_steps from every copy with the current policy
+                for t in range(T):
+                    b_obs[t] = obs
+                    valid[t] = ~prev_done            # a reset step carries no transition
+                    with torch.no_grad():
+                        a = policy.sample(policy(torch.from_numpy(obs)), gen)
+                    b_act[t] = a.numpy()
+                    o, r, te, tr, _ = envs.step(policy.to_env(a))
+                    rew[t], term[t], trunc[t] = r, te, tr
+                    obs = np.asarray(o, dtype=np.float32).reshape(N, obs_dim)
+                    ep_ret += r
+                    steps += N
+                    done = np.asarray(te) | np.asarray(tr)
+                    for i in np.flatnonzero(done):
+                        ep_steps.append(steps)
+                        ep_returns.append(float(ep_ret[i]))
+                        ep_ret[i] = 0.0
+                    prev_done = done
+                b_obs[T] = obs
+                # 2. advantages and targets: bootstrap from V(s_{t+1}) (the real last state
+                #    after a truncation), nothing after a termination
+                o_all = torch.from_numpy(b_obs.reshape((T + 1) * N, obs_dim))
+                v_all = value_fn(o_all)
+                v_np = v_all.detach().numpy().astype(np.float64).reshape(T + 1, N)
+                adv = gae(rew, v_np[:T], v_np[1:], term, config.gamma, config.lam,
+                          truncations=np.minimum(trunc, 1 - term))
+                ret = adv + v_np[:T]
+                # 3. one gradient step on the masked A2C loss
+                m = torch.from_numpy(valid.reshape(-1))
+                obs_t = o_all[:T * N][m]
+                act_t = torch.from_numpy(b_act.reshape(T * N, *b_act.shape[2:]))[m]
+                adv_t = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)[m]
+                ret_t = torch.as_tensor(ret.reshape(-1), dtype=torch.float32)[m]
+                if config.normalize_advantages and len(adv_t) > 1:
+                    adv_t = (adv_t - adv_t.mean()) / (adv_t.std() + 1e-8)
+                p = policy(obs_t)
+                logp = policy.log_prob(p, act_t)
+                ent = policy.entropy(p).mean()
+                v_loss = ((v_all[:T * N][m] - ret_t) ** 2).mean()
+                loss = -(adv_t * logp).mean() + config.vf_coef * v_loss - config.ent_coef * ent
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+                opt.step()
+                diag["entropy"].append(float(ent.detach()))
+                diag["value_loss"].append(float(v_loss.detach()))
+                diag["lr"].append(lr)
+                curve_steps.append(steps)
+                curve_returns.append(float(np.mean(ep_returns[-config.curve_window:]))
+                                     if ep_returns else float("nan"))
+                bar.update(batch)
+                bar.set_postfix(ret=f"{curve_returns[-1]:.1f}", refresh=False)
+        finally:
+            bar.close()
+            envs.close()
+        wall = time.perf_counter() - start
+        s_arr = np.asarray(curve_steps, dtype=np.int64)
+        r_arr = np.asarray(curve_returns, dtype=float)
+        hit = None
+        if threshold is not None:
+            ok = np.flatnonzero(r_arr >= threshold)
+            hit = int(s_arr[ok[0]]) if len(ok) else None
+        policy.eval()
+        value_fn.eval()
+        return TrainResult(policy=policy, value_fn=value_fn, curve=LearningCurve(s_arr, r_arr),
+                           wall_time=wall, steps_to_threshold=hit,
+                           episode_steps=np.asarray(ep_steps, dtype=np.int64),
+                           episode_returns=np.asarray(ep_returns, dtype=float), total_steps=steps,
+                           diagnostics={k: np.asarray(v) for k, v in diag.items()}, config=config)
