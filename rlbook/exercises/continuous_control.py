@@ -10,7 +10,7 @@ import numpy as np
 
 from ..max_entropy.distributional import categorical_projection
 from ..max_entropy.soft import soft_policy_evaluation
-from ..max_entropy.squashed import gaussian_log_prob, squashed_gaussian_log_prob
+from ..max_entropy.squashed import _diag_gaussian_log_prob, squashed_gaussian_log_prob
 from ..mdp import FiniteMDP, random_mdp
 from ._checker import CheckReport, compare_on_cases
 
@@ -130,7 +130,7 @@ def check_squashed_action_log_prob(fn) -> CheckReport:
     the bounds and ``scale`` in ``{0.5, 1, 2, ...}``.
     """
     def no_jacobian(a, mean, log_std, scale):
-        return gaussian_log_prob(np.arctanh(a / scale), mean, log_std)
+        return _diag_gaussian_log_prob(np.arctanh(a / scale), mean, log_std)
 
     def no_scale(a, mean, log_std, scale):
         return squashed_gaussian_log_prob(np.arctanh(a / scale), mean, log_std, 1.0)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validate import as_float_array
 
-__all__ = ["log1m_tanh_sq", "squashed_gaussian_log_prob", "gaussian_log_prob"]
+__all__ = ["log1m_tanh_sq", "squashed_gaussian_log_prob"]
 
 _LOG2 = math.log(2.0)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -43,7 +43,7 @@ def log1m_tanh_sq(u):
     return 2.0 * (_LOG2 - u - np.logaddexp(0.0, -2.0 * u))
 
 
-def gaussian_log_prob(u, mean, log_std):
+def _diag_gaussian_log_prob(u, mean, log_std):
     r"""Log-density of a diagonal Gaussian, summed over the last axis.
 
     .. math:: \log \mathcal N(u; \mu, \sigma) = \sum_i -\tfrac12 \big(\tfrac{u_i - \mu_i}{\sigma_i}\big)^2
@@ -98,11 +98,11 @@ def squashed_gaussian_log_prob(u, mean, log_std, scale=1.0):
             log_det = log1m_tanh_sq(u).sum(-1)
             if scale != 1.0:
                 log_det = log_det + u.shape[-1] * math.log(scale)
-            return gaussian_log_prob(u, mean, log_std) - log_det
+            return _diag_gaussian_log_prob(u, mean, log_std) - log_det
         sc = torch.as_tensor(scale, dtype=u.dtype)
         if not bool(torch.all(torch.isfinite(sc) & (sc > 0))):
             raise ValueError(f"scale is {scale!r}, expected finite positive half-widths")
-        return gaussian_log_prob(u, mean, log_std) - (torch.log(sc) + log1m_tanh_sq(u)).sum(-1)
+        return _diag_gaussian_log_prob(u, mean, log_std) - (torch.log(sc) + log1m_tanh_sq(u)).sum(-1)
     u = as_float_array(u, "u")
     mean = as_float_array(mean, "mean")
     log_std = as_float_array(log_std, "log_std")
@@ -118,4 +118,4 @@ def squashed_gaussian_log_prob(u, mean, log_std, scale=1.0):
                          f"{sc.shape} do not broadcast") from None
     if u.ndim == 0:
         raise ValueError("u must have at least one dimension (the action axis, summed over)")
-    return gaussian_log_prob(u, mean, log_std) - (np.log(sc) + log1m_tanh_sq(u)).sum(-1)
+    return _diag_gaussian_log_prob(u, mean, log_std) - (np.log(sc) + log1m_tanh_sq(u)).sum(-1)
