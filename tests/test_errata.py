@@ -52,7 +52,9 @@ def test_listed_check_exists(path, anchor):
 def test_anchor_detection_fails_on_a_missing_string(tmp_path):
     # the mechanism itself: a string that is not in the notebook is reported
     nb = tmp_path / "x.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["assert  a ==\n", "b"]}]}))
+    cell = {"cell_type": "code", "source": ["assert  a ==\n", "b"]}
+    nb.write_text(json.dumps({"cells": [cell]}))
     assert _norm("assert a == b") in notebook_text(nb)
     assert _norm("assert a != b") not in notebook_text(nb)
-    assert errata_checks("x <!-- errata-check: book/a.ipynb :: s t -->") == [("book/a.ipynb", "s t")]
+    line = "x <!-- errata-check: book/a.ipynb :: s t -->"
+    assert errata_checks(line) == [("book/a.ipynb", "s t")]

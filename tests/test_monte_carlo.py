@@ -61,6 +61,7 @@ def test_importance_ratio_errors():
         rb.importance_ratios(pi, np.array([[1.0, 0.0], [0.5, 0.5]]), s, s + np.array([[0, 1, 0]]))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # nanmean over never-visited
 def test_mc_prediction_first_visit_unbiased_on_layered_mdp():
     mdp = rb.random_layered_mdp(3, 2, 2, seed=1)
     pi = np.full((mdp.n_states, 2), 0.5)
@@ -214,6 +215,8 @@ def test_start_state_outside_the_mdp():
             rb.mc_epsilon_greedy(mdp, 5, epsilon=0.1, rng=0, s0=s0)
         with pytest.raises(ValueError, match="s0"):
             rb.off_policy_mc_prediction(mdp, pi, pi, 5, rng=0, s0=s0)
+        with pytest.raises(ValueError, match="s0"):
+            rb.mc_exploring_starts(mdp, 5, rng=0, s0=s0)
     with pytest.raises(ValueError, match="terminal"):
         rb.mc_prediction(mdp, pi, 5, rng=0, s0=mdp.n_states - 1)
     with pytest.raises(ValueError, match="s0"):
@@ -261,3 +264,18 @@ def test_progress_bar_runs(capsys):
     rb.off_policy_mc_prediction(mdp, rb.uniform_policy(5, 2), rb.uniform_policy(5, 2), 10,
                                 rng=0, progress=True)
     assert "MC exploring starts" in capsys.readouterr().out
+
+
+def test_results_do_not_depend_on_chunk_boundaries(monkeypatch):
+    """Episodes are generated in chunks; the bookkeeping of runs and episodes must
+    survive a chunk boundary that falls inside a run's sequence of episodes."""
+    monkeypatch.setattr(rb.model_free.monte_carlo, "CHUNK", 7)
+    mdp = _one_state_loop(0.5)
+    one = np.ones((2, 1))
+    res = rb.mc_prediction(mdp, one, 10, rng=2, s0=0, n_runs=3, trace=0)
+    np.testing.assert_allclose(res.trace, np.cumsum(res.episode_returns, 1) / np.arange(1, 11))
+    np.testing.assert_allclose(res.v[:, 0], res.episode_returns.mean(1))
+    np.testing.assert_array_equal(res.n_visits[:, 0], 10)
+    off = rb.off_policy_mc_prediction(mdp, one, one, 10, rng=2, s0=0, n_runs=3, trace=0)
+    np.testing.assert_allclose(off.trace[:, -1], off.v[:, 0])
+    np.testing.assert_allclose(off.v[:, 0], off.episode_returns.mean(1))

@@ -10,8 +10,8 @@ import rlbook as rb
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-# pages the build writes itself (tools/verification_index.py writes book/checks.md)
-GENERATED = {"book/checks"}
+# pages the build writes itself (tools/verification_index.py and tools/glossary.py)
+GENERATED = {"book/checks", "book/glossary"}
 
 
 def toc_entries():

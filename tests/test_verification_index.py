@@ -18,7 +18,8 @@ def code(src):
 
 
 CELLS = [
-    md("# Title\n\n## First section\n\n```{prf:theorem} Both ways\n:label: t-both\n\nText.\n```\n"),
+    md("# Title\n\n## First section\n\n"
+       "```{prf:theorem} Both ways\n:label: t-both\n\nText.\n```\n"),
     code("x = sp.symbols('x')\nassert sp.simplify(x - x) == 0\n"),
     code("np.testing.assert_allclose(1.0, 1.0)\n"),
     md("```{prf:lemma} Symbolic only\n:label: t-sym\n```\n\n```{prf:corollary} Same scope\n```"),

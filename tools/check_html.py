@@ -150,9 +150,11 @@ def pages(root: Path, only: list[str] | None) -> list[Path]:
                    if p.name not in skip and "_static" not in p.parts
                    and "_sources" not in p.parts and "_images" not in p.parts)
     # index.html only redirects to the first page
-    found = [p for p in found if not re.search(r'http-equiv="refresh"',
-                                               p.read_text(encoding="utf-8", errors="replace")[:2000],
-                                               flags=re.I)]
+    def is_redirect(p):
+        head = p.read_text(encoding="utf-8", errors="replace")[:2000]
+        return re.search(r'http-equiv="refresh"', head, flags=re.I) is not None
+
+    found = [p for p in found if not is_redirect(p)]
     if only:
         found = [p for p in found if any(o in str(p.relative_to(root)) for o in only)]
     return found

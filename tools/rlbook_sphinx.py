@@ -15,8 +15,10 @@ It does five things for the HTML book:
    (multi-panel figures take the theme's full width) are added to every page.
 4. **Launch buttons only on notebooks.** Binder and Colab open ``.ipynb`` files;
    the buttons are removed from pages written in MyST Markdown.
-5. **The verification index.** ``book/checks.md`` is regenerated from the notebooks
-   (``tools/verification_index.py``) when the build starts.
+5. **Generated pages.** When the build starts, ``book/checks.md`` (the verification
+   index, ``tools/verification_index.py``) is regenerated from the notebooks and
+   ``book/glossary.md`` from ``tools/glossary.py`` (terms of chapters in preparation
+   get their link once the chapter is in _toc.yml).
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-import verification_index  # noqa: E402  (tools/ is on the path above)
+import glossary  # noqa: E402  (tools/ is on the path above)
+import verification_index  # noqa: E402
 
 # The parts of MathJax's es5 distribution that tex-mml-chtml.js may load at run
 # time: TeX extensions (autoload, \require), the CHTML fonts, the menu and the
@@ -72,6 +75,7 @@ def copy_mathjax(outdir: Path) -> Path:
 
 def _config_inited(app, config):
     verification_index.write_index(Path(app.srcdir))
+    glossary.write_glossary(Path(app.srcdir))
     # pydata-sphinx-theme logs "Got invalid theme mode" on a reader's first visit
     # when no default mode is set
     # when no default mode is set (pydata-sphinx-theme reads it from html_context)

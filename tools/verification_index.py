@@ -34,8 +34,8 @@ _DIRECTIVE = re.compile(
 )
 _LABEL = re.compile(r"^[ \t]*:label:[ \t]*(\S+)", re.M)
 _SECTION = re.compile(r"^#{1,2}[ \t]+\S", re.M)          # a chapter title or a section
-_ASSERT = re.compile(r"^\s*assert\b|\b(?:np|numpy|torch)\.testing\.assert_\w*\(|\bassert_allclose\(",
-                     re.M)
+_ASSERT = re.compile(
+    r"^\s*assert\b|\b(?:np|numpy|torch)\.testing\.assert_\w*\(|\bassert_allclose\(", re.M)
 _SYMPY = re.compile(r"\bsp\.|\bsympy\b")
 
 
@@ -134,7 +134,8 @@ def _link(r: Result, page_doc: str) -> str:
     if r.label:
         return "{prf:ref}`" + r.label + "`"
     # no label: link to the chapter, name the result
-    rel = Path(r.docname).name if Path(page_doc).parent == Path(r.docname).parent else "/" + r.docname
+    same_dir = Path(page_doc).parent == Path(r.docname).parent
+    rel = Path(r.docname).name if same_dir else "/" + r.docname
     return "{doc}`" + f"{r.kind.capitalize()}: {r.title} <{rel}>" + "`"
 
 

@@ -41,6 +41,8 @@ __all__ = [
 
 #: Episodes of an MDP with terminal states are cut (with an error) after this many steps.
 MAX_EPISODE_STEPS = 100_000
+#: Episodes generated together by the prediction learners (small enough to stay in cache).
+CHUNK = 16_384
 
 
 # -- small pure functions ------------------------------------------------------------------
@@ -137,14 +139,15 @@ def importance_ratios(pi, beta, states, actions, mask=None) -> np.ndarray:
     _check_shapes("actions", a, "states", s)
     m = (s >= 0) if mask is None else np.asarray(mask, dtype=bool)
     _check_shapes("mask", m, "states", s)
-    ss, aa = np.where(m, s, 0), np.where(m, a, 0)
-    b = beta[ss, aa]
+    flat = np.where(m, s * pi.shape[1] + a, 0)        # flat (s, a) index, 0 where masked
+    b = beta.ravel()[flat]
     bad = m & (b <= 0)
     if bad.any():
         n, t = np.argwhere(bad)[0]
-        raise ValueError(f"beta[{ss[n, t]}, {aa[n, t]}] is 0 but episode {n} took action "
-                         f"{aa[n, t]} in state {ss[n, t]} at step {t}")
-    step = np.where(m, pi[ss, aa] / np.where(m, b, 1.0), 1.0)
+        raise ValueError(f"beta[{s[n, t]}, {a[n, t]}] is 0 but episode {n} took action "
+                         f"{a[n, t]} in state {s[n, t]} at step {t}")
+    ratio = (pi.ravel() / np.where(beta > 0, beta, 1.0).ravel())[flat]
+    step = np.where(m, ratio, 1.0)
     return np.cumprod(step[:, ::-1], axis=1)[:, ::-1]
 
 
@@ -245,7 +248,8 @@ def _max_steps(mdp, max_steps):
 class _Law:
     """Sampling tables of an MDP: successors and their cumulative probabilities
     per ``(s, a)`` (only the reachable ones, so a draw compares a few numbers),
-    the reward law ``R_next`` and its noise."""
+    the reward of each successor (the reward law ``R_next``) and its noise,
+    all flat so that a step is a few one-dimensional gathers."""
 
     def __init__(self, mdp: FiniteMDP):
         P = mdp.P
@@ -256,34 +260,43 @@ class _Law:
         probs = np.take_along_axis(P, order, axis=2)
         cdf = np.cumsum(probs, axis=2)
         cdf[..., -1] = np.inf                                            # no round-off overrun
-        self.succ = order.reshape(S * A, K)
-        self.cdf = cdf.reshape(S * A, K)
         R_next = getattr(mdp, "R_next", None)
         if R_next is None:
             R_next = np.broadcast_to(mdp.R[:, :, None], P.shape)
-        self.R_next = np.asarray(R_next, dtype=float)
+        rew = np.take_along_axis(np.asarray(R_next, dtype=float), order, axis=2)
+        self.K = K
+        self.succ = order.reshape(-1)                 # index (s * A + a) * K + j
+        self.rew = rew.reshape(-1)
+        self.cdf = cdf[..., :-1].reshape(S * A, K - 1)  # the last bound is +inf
         std = getattr(mdp, "reward_std", None)
         self.std = None if std is None or not np.any(std) else np.asarray(std, dtype=float)
         self.A = A
+        self.S = S
         self.terminal = mdp.terminal
         self.gamma = mdp.gamma
         allowed = _allowed(mdp)
         self.allowed = allowed
         self.n_allowed = allowed.sum(axis=1)
+        self.all_allowed = bool(allowed.all())
         self.allowed_idx = np.argsort(~allowed, axis=1, kind="stable")
 
-    def step(self, s, a, rng):
+    def step(self, s, a, u):
+        """Next states and rewards of ``(s, a)`` from uniforms ``u`` (one per pair)."""
         sa = s * self.A + a
-        u = rng.random(s.size)
-        j = (self.cdf[sa] <= u[:, None]).sum(axis=1)
-        s2 = self.succ[sa, j]
-        r = self.R_next[s, a, s2]
-        if self.std is not None:
-            r = r + self.std[s, a] * rng.standard_normal(s.size)
-        return s2, r
+        if self.K == 1:
+            k = sa
+        else:
+            k = sa * self.K + (self.cdf[sa] <= u[:, None]).sum(axis=1)
+        return self.succ[k], self.rew[k]
 
-    def random_allowed(self, s, rng):
-        k = (rng.random(s.size) * self.n_allowed[s]).astype(np.int64)
+    def noise(self, s, a, rng):
+        return 0.0 if self.std is None else self.std[s, a] * rng.standard_normal(s.size)
+
+    def random_allowed(self, s, u):
+        """A uniformly random available action in each state of ``s``, from uniforms ``u``."""
+        if self.all_allowed:
+            return (u * self.A).astype(np.int64)
+        k = (u * self.n_allowed[s]).astype(np.int64)
         return self.allowed_idx[s, k]
 
 
@@ -300,54 +313,63 @@ class _Episodes:
 def _rollout(law: _Law, s, rng, choose, max_steps, must_end, a0=None) -> _Episodes:
     """Run ``len(s)`` episodes in lockstep from start states ``s``.
 
-    ``choose(s, idx, rng)`` gives the actions of the live episodes ``idx`` in
-    states ``s``; ``a0`` optional first actions (exploring starts).
+    ``choose(s, idx, u)`` gives the actions of the live episodes ``idx`` in
+    states ``s`` from uniforms ``u``; ``a0`` optional first actions (exploring starts).
     """
     n = s.size
     s = s.copy()
     alive = ~law.terminal[s]
-    S_, A_, R_ = [], [], []
-    for t in range(max_steps):
-        idx = np.flatnonzero(alive)
-        if idx.size == 0:
-            break
+    width = min(max_steps, 8)
+    # time-major buffers (one contiguous row per step), doubled when full
+    states = np.full((width, n), -1)
+    actions = np.full((width, n), -1)
+    rewards = np.zeros((width, n))
+    idx = np.flatnonzero(alive)
+    t = 0
+    while t < max_steps and idx.size:
+        if t == width:
+            extra = min(width, max_steps - width)
+            states = np.concatenate([states, np.full((extra, n), -1)])
+            actions = np.concatenate([actions, np.full((extra, n), -1)])
+            rewards = np.concatenate([rewards, np.zeros((extra, n))])
+            width += extra
         st = s[idx]
-        a = a0[idx] if (t == 0 and a0 is not None) else choose(st, idx, rng)
-        s2, r = law.step(st, a, rng)
-        col_s = np.full(n, -1)
-        col_a = np.full(n, -1)
-        col_r = np.zeros(n)
-        col_s[idx], col_a[idx], col_r[idx] = st, a, r
-        S_.append(col_s)
-        A_.append(col_a)
-        R_.append(col_r)
+        u = rng.random((2, idx.size))
+        a = a0[idx] if (t == 0 and a0 is not None) else choose(st, idx, u[0])
+        s2, r = law.step(st, a, u[1])
+        if law.std is not None:
+            r = r + law.noise(st, a, rng)
+        states[t, idx] = st
+        actions[t, idx] = a
+        rewards[t, idx] = r
         s[idx] = s2
-        alive[idx] = ~law.terminal[s2]
-    if must_end and alive.any():
-        raise ValueError(f"{int(alive.sum())} episode(s) did not end within {max_steps} steps; "
+        live = ~law.terminal[s2]
+        if not live.all():
+            idx = idx[live]
+        t += 1
+    if must_end and idx.size:
+        raise ValueError(f"{idx.size} episode(s) did not end within {max_steps} steps; "
                          "give max_steps to truncate them, or a policy that reaches a terminal "
                          "state")
-    if not S_:
-        z = np.zeros((n, 0))
-        return _Episodes(z.astype(int), z.astype(int), z, z.astype(bool), np.zeros(n, int), z)
-    states = np.stack(S_, axis=1)
-    rewards = np.stack(R_, axis=1)
-    mask = states >= 0
-    G = np.empty_like(rewards)
+    G = np.empty((t, n))
     acc = np.zeros(n)
-    for t in range(rewards.shape[1] - 1, -1, -1):
-        acc = rewards[:, t] + law.gamma * acc
-        G[:, t] = acc
-    return _Episodes(states, np.stack(A_, axis=1), rewards, mask, mask.sum(axis=1), G)
+    for k in range(t - 1, -1, -1):
+        acc = rewards[k] + law.gamma * acc
+        G[k] = acc
+    states = np.ascontiguousarray(states[:t].T)
+    actions = np.ascontiguousarray(actions[:t].T)
+    rewards = np.ascontiguousarray(rewards[:t].T)
+    G = np.ascontiguousarray(G.T)
+    mask = states >= 0
+    return _Episodes(states, actions, rewards, mask, mask.sum(axis=1), G)
 
 
 def _policy_chooser(pi):
     """Actions drawn from a fixed policy ``(S, A)``."""
-    cdf = np.cumsum(pi, axis=1)
-    cdf[:, -1] = np.inf
+    cdf = np.cumsum(pi, axis=1)[:, :-1]            # the last bound is 1: never exceeded
 
-    def choose(s, idx, rng):
-        return (cdf[s] <= rng.random(s.size)[:, None]).sum(axis=1)
+    def choose(s, idx, u):
+        return (cdf[s] <= u[:, None]).sum(axis=1)
     return choose
 
 
@@ -463,11 +485,9 @@ def mc_prediction(mdp: FiniteMDP, pi, n_episodes: int, *, rng, first_visit: bool
     tr_sum = np.zeros(runs * N)
     tr_cnt = np.zeros(runs * N)
     total = runs * N                   # episode e belongs to run e % runs, episode e // runs
-    size = max(1, min(total, 200_000))
     bar = progress_bar(total, progress, desc="MC prediction", unit="episodes")
-    for lo, hi in _chunks(total, size):
-        eps = _rollout(law, start(hi - lo, rng), rng, lambda s, i, g: choose(s, i, g), T,
-                       must_end)
+    for lo, hi in _chunks(total, CHUNK):
+        eps = _rollout(law, start(hi - lo, rng), rng, choose, T, must_end)
         e = np.arange(lo, hi)[:, None]
         run = e % runs
         m = eps.mask
@@ -591,7 +611,7 @@ def mc_basic(mdp: FiniteMDP, n_iter: int, *, episode_length: int, rng, n_episode
     q = np.zeros((S, A))
     for _ in range(K):
         act = actions
-        eps = _rollout(law, s_start, rng, lambda s, i, g: act[s], L, False, a0=a_start)
+        eps = _rollout(law, s_start, rng, lambda s, i, u: act[s], L, False, a0=a_start)
         g0 = eps.returns[:, 0]
         q = np.zeros((S, A))
         np.add.at(q, (s_start, a_start), g0 / M)
@@ -636,42 +656,47 @@ def _mc_control(mdp, N, runs, rng, start, T, must_end, epsilon, first_visit, exp
     allowed = law.allowed
     sums = np.zeros(runs * S * A)
     cnts = np.zeros(runs * S * A)
-    q = np.zeros((runs, S, A))
-    qm = np.where(allowed, q, -np.inf)
-    greedy = qm.argmax(axis=2)                         # (runs, S)
+    q = np.zeros(runs * S * A)
+    neg = np.where(allowed, 0.0, -np.inf).reshape(-1)   # -inf on unavailable actions
+    greedy = np.tile(np.argmax(neg.reshape(S, A), axis=1), runs)   # (runs * S,)
     ep_ret = np.zeros((runs, N))
     ep_len = np.zeros((runs, N), dtype=int)
-    run_of = np.arange(runs)
+    run_base = np.arange(runs)[:, None] * (S * A)
+    neg_runs = np.tile(neg, runs).reshape(runs * S, A)
 
-    def choose(s, idx, g):
-        a = greedy[idx, s]
+    def choose(s, idx, u):                             # one uniform per step and episode
+        a = greedy[idx * S + s]
         if epsilon > 0:
-            explore = g.random(s.size) < epsilon
-            a = np.where(explore, law.random_allowed(s, g), a)
+            explore = u < epsilon                      # then u / epsilon is uniform on [0, 1)
+            a = np.where(explore, law.random_allowed(s, np.minimum(u / epsilon, 0.999999)), a)
         return a
 
     bar = progress_bar(N, progress, desc=desc, unit="episodes")
     for k in range(N):
         s = start(runs, rng)
-        a0 = law.random_allowed(s, rng) if exploring else None
+        a0 = law.random_allowed(s, rng.random(runs)) if exploring else None
         eps = _rollout(law, s, rng, choose, T, must_end, a0=a0)
         m = eps.mask
         key = eps.states * A + eps.actions
         if first_visit:
             m = first_visit_mask(key, m)
-        kq = (run_of[:, None] * (S * A) + key)[m]
-        sums += np.bincount(kq, eps.returns[m], runs * S * A)
-        cnts += np.bincount(kq, minlength=runs * S * A)
-        seen = np.unique(kq)
-        q.reshape(-1)[seen] = sums[seen] / cnts[seen]
-        # policy improvement in the visited states
-        rs = np.unique(seen // A)
-        r_, s_ = np.divmod(rs, S)
-        greedy[r_, s_] = np.where(allowed[s_], q[r_, s_], -np.inf).argmax(axis=1)
+        kq = (run_base + key)[m]
+        if first_visit:               # keys are distinct within an episode and across runs
+            sums[kq] += eps.returns[m]
+            cnts[kq] += 1.0
+        else:
+            sums += np.bincount(kq, eps.returns[m], runs * S * A)
+            cnts += np.bincount(kq, minlength=runs * S * A)
+        # q(s, a) = average of the returns; the policy improves in the visited states
+        q[kq] = sums[kq] / cnts[kq]
+        rows = kq // A                                 # run * S + s
+        greedy[rows] = np.argmax(q.reshape(runs * S, A)[rows] + neg_runs[rows], axis=1)
         ep_ret[:, k] = eps.returns[:, 0] if eps.returns.shape[1] else 0.0
         ep_len[:, k] = eps.lengths
         bar.update()
     bar.close()
+    q = q.reshape(runs, S, A)
+    greedy = greedy.reshape(runs, S)
     policy = np.zeros((runs, S, A))
     np.put_along_axis(policy, greedy[..., None], 1.0, axis=2)
     if epsilon > 0:
@@ -680,8 +705,8 @@ def _mc_control(mdp, N, runs, rng, start, T, must_end, epsilon, first_visit, exp
     return MCControlResult(q, policy, cnts.reshape(runs, S, A), ep_ret, ep_len)
 
 
-def mc_exploring_starts(mdp: FiniteMDP, n_episodes: int, *, rng, rho0=None, n_runs=None,
-                        max_steps=None, first_visit: bool = True,
+def mc_exploring_starts(mdp: FiniteMDP, n_episodes: int, *, rng, s0=None, rho0=None,
+                        n_runs=None, max_steps=None, first_visit: bool = True,
                         progress: bool = False) -> MCControlResult:
     r"""Monte Carlo control with exploring starts (MC ES).
 
@@ -697,6 +722,9 @@ def mc_exploring_starts(mdp: FiniteMDP, n_episodes: int, *, rng, rho0=None, n_ru
     n_episodes : int
         Episodes per run.
     rng : numpy.random.Generator or int
+    s0 : int, optional
+        A fixed start state (only the first action then explores; the calling
+        convention of the learners).
     rho0 : array_like (S,), optional
         Distribution of the start states (must cover every state that matters).
     n_runs : int, optional
@@ -711,7 +739,7 @@ def mc_exploring_starts(mdp: FiniteMDP, n_episodes: int, *, rng, rho0=None, n_ru
     N = check_int(n_episodes, "n_episodes", 1)
     runs = _check_runs(n_runs)
     rng = _rng(rng)
-    start = _start_sampler(mdp, None, rho0)
+    start = _start_sampler(mdp, s0, rho0)
     T, must_end = _max_steps(mdp, max_steps)
     out = _mc_control(mdp, N, runs, rng, start, T, must_end, 0.0, first_visit, True,
                       progress, "MC exploring starts")
@@ -853,7 +881,7 @@ def off_policy_mc_prediction(mdp: FiniteMDP, pi, beta, n_episodes: int, *, rng,
     tr_den = np.zeros(runs * N)
     total = runs * N
     bar = progress_bar(total, progress, desc="off-policy MC", unit="episodes")
-    for lo, hi in _chunks(total, 200_000):
+    for lo, hi in _chunks(total, CHUNK):
         eps = _rollout(law, start(hi - lo, rng), rng, choose, T, must_end)
         run = (np.arange(lo, hi) % runs)[:, None]
         m = eps.mask

@@ -15,9 +15,10 @@ Argument conventions (shared by ``policy_gradient/`` and ``trust_region/``):
 * a function of the *parameters* (gradients, scores, gradient estimators, the
   natural gradient) takes ``theta``;
 * arguments come in the order ``mdp``, then ``pi`` or ``theta``, then the problem
-  data (``rho0``, trajectories, ``gamma``), then the features ``phi`` of a
-  linear-softmax policy (``phi=None`` meaning the tabular softmax, where the
-  features are optional), then settings as keywords;
+  data (``rho0``, trajectories, ``gamma``); the features ``phi`` of a
+  linear-softmax policy follow the required arguments (a required last argument,
+  or the keyword ``phi=None`` meaning the tabular softmax where they are optional),
+  and settings are keywords;
 * randomness is taken as ``rng``: a ``numpy.random.Generator`` or an int seed
   (training configurations, which also seed torch and Gymnasium, carry an int
   ``seed``).

@@ -327,8 +327,10 @@ def mm_policy_iteration(mdp: FiniteMDP, rho0, n_iter: int, pi0=None, C=None,
     Parameters
     ----------
     mdp : FiniteMDP
-        With ``gamma < 1``.
+        A discounted MDP (``gamma < 1``: the bound's constant has ``1 - gamma`` in
+        its denominator).
     rho0 : array_like (S,)
+        Initial-state distribution.
     n_iter : int
         Number of MM steps (>= 0).
     pi0 : array_like (S, A), optional
