@@ -239,15 +239,23 @@ class QEnsemble(nn.Module):
             self.weights.append(nn.Parameter(torch.empty(n, sizes[i], sizes[i + 1]).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(torch.empty(n, 1, sizes[i + 1]).uniform_(-bound, bound)))
 
-    def forward(self, obs, act, frozen=False):
-        """``(n, B)`` values; ``frozen=True`` detaches the weights (the actor's loss
-        differentiates through the critics' inputs only)."""
-        h = torch.cat([obs, act], dim=-1).expand(self.n, -1, -1)
+    def forward(self, obs, act, frozen=False, first_only=False):
+        """``(n, B)`` values (``(1, B)`` with ``first_only``); ``frozen=True`` detaches the
+        weights (the actor's loss differentiates through the critics' inputs only)."""
+        x = torch.cat([obs, act], dim=-1)
+        n = 1 if first_only else self.n
         last = len(self.weights) - 1
+        h = None
         for i, (W, b) in enumerate(zip(self.weights, self.biases)):
+            W, b = W[:n], b[:n]
             if frozen:
                 W, b = W.detach(), b.detach()
-            h = torch.baddbmm(b, h, W)
+            if i == 0:
+                # shared input: one GEMM against the critics' weights side by side
+                k, o = W.shape[1], W.shape[2]
+                h = (x @ W.permute(1, 0, 2).reshape(k, n * o)).reshape(-1, n, o).transpose(0, 1) + b
+            else:
+                h = torch.baddbmm(b, h, W)
             if i < last:
                 h = torch.relu(h)
         return h.squeeze(-1)

@@ -128,7 +128,7 @@ def _train(cfg, loop, t0):
             opt_critic.zero_grad(set_to_none=True)
             c_loss.backward()
             opt_critic.step()
-            a_loss = -critic(b.obs, actor(b.obs), frozen=True)[0].mean()
+            a_loss = -critic(b.obs, actor(b.obs), frozen=True, first_only=True)[0].mean()
             opt_actor.zero_grad(set_to_none=True)
             a_loss.backward()
             opt_actor.step()

@@ -156,7 +156,7 @@ def _train(cfg, loop, t0):
             n_updates += 1
             # 4. delayed actor update and Polyak averaging of the targets
             if n_updates % cfg.policy_delay == 0:
-                a_loss = -critic(b.obs, actor(b.obs), frozen=True)[0].mean()
+                a_loss = -critic(b.obs, actor(b.obs), frozen=True, first_only=True)[0].mean()
                 opt_actor.zero_grad(set_to_none=True)
                 a_loss.backward()
                 opt_actor.step()
