@@ -276,3 +276,14 @@ def test_learner_errors():
         rb.linear_q_update(np.zeros((1, 2, 3)), [0], [0], [0], None, [0], [0], 0.9, 0.1)
     with pytest.raises(ValueError, match=r"x must be|weighted|d must"):
         rb.weighted_norm([1.0, 2.0], [0.5])
+
+
+def test_tile_coder_matches_and_validates():
+    code, n = rb.tile_coder([-1.2, -0.07], [0.6, 0.07], 8, 8)
+    assert n == 8 * 81
+    x = np.random.default_rng(0).uniform([-1.2, -0.07], [0.6, 0.07], (50, 2))
+    np.testing.assert_array_equal(code(x), rb.tile_indices(x, [-1.2, -0.07], [0.6, 0.07], 8, 8))
+    with pytest.raises(ValueError, match=r"high\[1\]"):
+        rb.tile_coder([0, 1], [1, 1], 4, 4)
+    with pytest.raises(ValueError, match=r"n_tiles\[0\]"):
+        rb.tile_coder(0, 1, 4, 0)

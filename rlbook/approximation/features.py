@@ -27,6 +27,7 @@ __all__ = [
     "bucket_features",
     "polynomial_features",
     "fourier_features",
+    "tile_coder",
     "tile_indices",
     "tile_features",
 ]
@@ -180,15 +181,51 @@ def fourier_features(x, order: int) -> np.ndarray:
     return np.cos(np.pi * x @ C.T)
 
 
+def tile_coder(low, high, n_tilings: int, n_tiles):
+    r"""A fast tile coder: validates once and returns ``code(x) -> indices`` ``(N, n_tilings)``.
+
+    Same tiles as :func:`tile_indices` (which calls it), for hot loops that code a
+    batch of points per step: the returned function does no input validation
+    (``x`` must be a float array ``(N, n)``).
+
+    Returns
+    -------
+    code : callable ``(N, n) -> (N, n_tilings)`` of int
+    n_features : int
+        ``n_tilings * prod(n_tiles + 1)``.
+    """
+    low = as_float_array(low, "low")
+    high = as_float_array(high, "high")
+    n = max(low.size, high.size, np.asarray(n_tiles).size)
+    low, high = _box(low, high, n)
+    T = check_int(n_tilings, "n_tilings", minimum=1)
+    nt = np.broadcast_to(np.asarray(n_tiles), (n,)).astype(int)
+    for j in range(n):
+        check_int(int(nt[j]), f"n_tiles[{j}]", minimum=1)
+    scale = nt / (high - low)
+    shifts = (np.arange(T)[:, None] * (2 * np.arange(n) + 1)[None, :] / T) % 1.0  # (T, n)
+    strides = np.cumprod(np.r_[1, (nt + 1)[::-1][:-1]])[::-1].astype(np.int64)  # row-major
+    per_tiling = int(np.prod(nt + 1))
+    offsets = per_tiling * np.arange(T, dtype=np.int64)
+
+    def code(x):
+        u = (np.minimum(np.maximum(x, low), high) - low) * scale  # in tile widths
+        c = np.minimum(np.floor(u[:, None, :] + shifts).astype(np.int64), nt)  # (N, T, n)
+        return c @ strides + offsets
+
+    return code, T * per_tiling
+
+
 def tile_indices(x, low, high, n_tilings: int, n_tiles) -> np.ndarray:
     r"""Active tiles of tile coding: one tile per tiling, as global feature indices.
 
     Each tiling is a grid of ``n_tiles[j]`` tiles of width
     :math:`w_j = (high_j - low_j) / n\_tiles_j` along coordinate ``j``, with one
     extra tile per coordinate so that shifted tilings still cover the box. Tiling
-    :math:`i` is shifted by :math:`-\,i\,(2j + 1) w_j / n\_tilings` along coordinate ``j``:
-    the asymmetric displacements ``1, 3, 5, ...`` recommended by Sutton and Barto
-    (section 9.5.4), so that tilings do not all shift along the diagonal.
+    :math:`i` is shifted by :math:`-\,i\,(2j + 1) w_j / n\_tilings` (modulo one tile)
+    along coordinate ``j``: the asymmetric displacements ``1, 3, 5, ...`` recommended
+    by Sutton and Barto (section 9.5.4), so that tilings do not all shift along the
+    diagonal.
 
     Parameters
     ----------
@@ -208,18 +245,11 @@ def tile_indices(x, low, high, n_tilings: int, n_tiles) -> np.ndarray:
     """
     x = _points(x)
     n = x.shape[1]
-    low, high = _box(low, high, n)
-    T = check_int(n_tilings, "n_tilings", minimum=1)
-    nt = np.broadcast_to(np.asarray(n_tiles), (n,)).astype(int)
-    for j in range(n):
-        check_int(int(nt[j]), f"n_tiles[{j}]", minimum=1)
-    u = (np.clip(x, low, high) - low) / (high - low) * nt  # in tile widths, [0, n_tiles]
-    shifts = np.arange(T)[:, None] * (2 * np.arange(n) + 1)[None, :] / T  # (T, n)
-    coords = np.floor(u[:, None, :] + (shifts % 1.0)[None]).astype(int)  # (N, T, n)
-    coords = np.minimum(coords, nt)  # the extra tile absorbs the upper edge
-    per_tiling = int(np.prod(nt + 1))
-    flat = np.ravel_multi_index(tuple(np.moveaxis(coords, -1, 0)), tuple(nt + 1))
-    return flat + per_tiling * np.arange(T)[None, :]
+    _box(low, high, n)
+    code, _ = tile_coder(np.broadcast_to(as_float_array(low, "low"), (n,)),
+                         np.broadcast_to(as_float_array(high, "high"), (n,)), n_tilings,
+                         np.broadcast_to(np.asarray(n_tiles), (n,)))
+    return code(x)
 
 
 def tile_features(x, low, high, n_tilings: int, n_tiles) -> np.ndarray:

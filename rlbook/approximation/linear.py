@@ -434,7 +434,7 @@ def off_policy_td0(Phi, states, rewards, next_states, gamma, alpha, rho=None, w0
     return (w, np.array(W)) if record_every else w
 
 
-def tdc(Phi, states, rewards, next_states, gamma, alpha, beta, rho=None, w0=None,
+def tdc(Phi, states, rewards, next_states, gamma, alpha, alpha_u, rho=None, w0=None,
         record_every: int = 0):
     r"""TD with gradient correction (TDC, Sutton et al. 2009), off-policy with ratios
     :math:`\rho_t`:
@@ -443,7 +443,7 @@ def tdc(Phi, states, rewards, next_states, gamma, alpha, beta, rho=None, w0=None
 
         w_{t+1} &= w_t + \alpha \rho_t \big(\delta_t \phi_t
                     - \gamma \phi'_t\, (\phi_t^\top u_t)\big), \\
-        u_{t+1} &= u_t + \beta \rho_t \big(\delta_t - \phi_t^\top u_t\big) \phi_t,
+        u_{t+1} &= u_t + \alpha_u \rho_t \big(\delta_t - \phi_t^\top u_t\big) \phi_t,
 
     a stochastic gradient method for the projected Bellman error
     :math:`\|\Pi_D (T_\pi \hat v - \hat v)\|_D^2`; :math:`u` tracks
@@ -455,7 +455,7 @@ def tdc(Phi, states, rewards, next_states, gamma, alpha, beta, rho=None, w0=None
     """
     Phi, s, r, s2, g = _trajectory(Phi, states, rewards, next_states, gamma)
     a = _step_size(alpha, len(s))
-    bt = _step_size(beta, len(s))
+    bt = _step_size(alpha_u, len(s))
     rho = _rho(rho, len(s))
     k = Phi.shape[1]
     w = _w0(w0, k)
@@ -491,19 +491,20 @@ def linear_q_update(W, active, actions, rewards, next_active, next_values, termi
     W : ndarray (N, A, k), float -- updated in place and returned
     active : ndarray of int (N, n_active)
     actions : ndarray of int (N,)
-    rewards, terminated : array (N,)
+    rewards, terminated : ndarray (N,) of float (``terminated`` may be bool)
     next_active : unused placeholder for symmetry (may be None)
     next_values : array (N,)
         :math:`y_m`.
     gamma : float
-    alpha : float
-        Step size per active feature (Sutton and Barto use ``alpha / n_tilings``).
+    alpha : float or array (N,)
+        Step size per active feature (Sutton and Barto use ``alpha / n_tilings``); one per
+        sample allows runs with different step sizes in one batch.
 
     Returns
     -------
     (W, delta) with ``delta`` the TD errors ``(N,)``.
     """
-    if not isinstance(W, np.ndarray) or W.ndim != 3 or not np.issubdtype(W.dtype, np.floating):
+    if not isinstance(W, np.ndarray) or W.ndim != 3 or W.dtype.kind != "f":
         raise ValueError(f"W must be a float ndarray of shape (N, A, k), got "
                          f"{getattr(W, 'shape', type(W).__name__)}")
     N, A, k = W.shape
@@ -511,12 +512,14 @@ def linear_q_update(W, active, actions, rewards, next_active, next_values, termi
     if F.ndim != 2 or F.shape[0] != N:
         raise ValueError(f"active must have shape ({N}, n_active), got {F.shape}")
     a = np.asarray(actions)
-    if a.shape != (N,) or ((a < 0) | (a >= A)).any():
+    if a.shape != (N,) or a.min() < 0 or a.max() >= A:
         raise ValueError(f"actions must be {N} integers in [0, {A - 1}], got {a!r}")
-    g = check_gamma(gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma is {gamma!r}, expected a discount factor in [0, 1]")
     rows = np.arange(N)[:, None]
-    q_sa = W[rows, a[:, None], F].sum(axis=1)
-    delta = np.asarray(rewards, float) + g * (1.0 - np.asarray(terminated, float)) * \
-        np.asarray(next_values, float) - q_sa
-    W[rows, a[:, None], F] += alpha * delta[:, None]
+    a_col = a[:, None]
+    q_sa = W[rows, a_col, F].sum(axis=1)
+    delta = (np.asarray(rewards) + gamma * (1.0 - np.asarray(terminated, dtype=float))
+             * np.asarray(next_values) - q_sa)
+    W[rows, a_col, F] += (np.asarray(alpha) * delta)[:, None]
     return W, delta
