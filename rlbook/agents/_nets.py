@@ -1,7 +1,17 @@
-"""The networks the policy-optimisation agents share: an MLP policy
-(categorical or diagonal Gaussian) and an MLP value function, with ``tanh``
-hidden layers and orthogonal initialisation (as in Stable-Baselines3 and
-cleanrl)."""
+"""The networks the agents share.
+
+* policy optimisation (PPO, TRPO): an MLP policy (categorical or diagonal
+  Gaussian) and an MLP value function, ``tanh`` hidden layers and orthogonal
+  initialisation (as in Stable-Baselines3 and cleanrl);
+* value-based (DQN): a Q-network ``obs -> Q(obs, .)``;
+* off-policy continuous control (DDPG, TD3, SAC): a deterministic actor, a
+  squashed-Gaussian actor and an ensemble of Q critics evaluated in one batched
+  matrix product per layer, ``ReLU`` hidden layers and PyTorch's default
+  initialisation (as in the TD3 and SAC reference code).
+
+The continuous-control networks act in the *normalised* action box
+``[-1, 1]^d``; ``act`` maps to the environment's box ``low + (a + 1)(high - low)/2``.
+"""
 from __future__ import annotations
 
 import math
@@ -10,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MLPPolicy", "MLPValue", "QNetwork"]
+__all__ = ["MLPPolicy", "MLPValue", "QNetwork", "DeterministicActor", "SquashedGaussianActor",
+           "QEnsemble"]
 
 
 def _mlp(sizes, out_gain):
@@ -126,6 +137,128 @@ class MLPValue(nn.Module):
     def forward(self, obs):
         return self.net(obs).squeeze(-1)
 
+
+# ------------------------------------------------------- continuous control
+def _relu_mlp(sizes):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class _BoxActor(nn.Module):
+    """Common part of the continuous actors: the action box and ``act``."""
+
+    def _set_box(self, low, high):
+        low = torch.as_tensor(np.asarray(low, dtype=np.float32))
+        high = torch.as_tensor(np.asarray(high, dtype=np.float32))
+        self.register_buffer("act_scale", (high - low) / 2)
+        self.register_buffer("act_bias", (high + low) / 2)
+
+    def to_env(self, a):
+        """Normalised actions in ``[-1, 1]`` -> environment actions."""
+        return self.act_bias + self.act_scale * a
+
+    @torch.no_grad()
+    def act(self, obs, deterministic=True, generator=None):
+        """NumPy observations ``(N, obs_dim)`` -> NumPy environment actions ``(N, d)``."""
+        obs_t = torch.as_tensor(np.asarray(obs, dtype=np.float32)).reshape(len(obs), -1)
+        a = self.mode(obs_t) if deterministic else self.sample(obs_t, generator)[0]
+        return self.to_env(a).numpy()
+
+
+class DeterministicActor(_BoxActor):
+    """``mu(s) = tanh(MLP(s))`` in the normalised box (DDPG, TD3)."""
+
+    def __init__(self, obs_dim, act_dim, hidden_sizes, low, high):
+        super().__init__()
+        self.net = _relu_mlp([obs_dim, *hidden_sizes, act_dim])
+        self._set_box(low, high)
+
+    def forward(self, obs):
+        return torch.tanh(self.net(obs))
+
+    mode = forward
+
+    def sample(self, obs, generator=None):
+        return self(obs), None
+
+
+class SquashedGaussianActor(_BoxActor):
+    """SAC's policy: ``a = tanh(u)``, ``u ~ N(mean(s), exp(log_std(s))^2)``.
+
+    ``forward(obs)`` returns ``(mean, log_std)`` with ``log_std`` clipped to
+    ``[log_std_min, log_std_max]``; ``sample`` returns the reparameterised action
+    and its log-density (:func:`rlbook.squashed_gaussian_log_prob` with scale 1:
+    the density in the normalised box).
+    """
+
+    def __init__(self, obs_dim, act_dim, hidden_sizes, low, high, log_std_min=-20.0,
+                 log_std_max=2.0):
+        super().__init__()
+        self.act_dim = int(act_dim)
+        self.net = _relu_mlp([obs_dim, *hidden_sizes, 2 * act_dim])
+        self.log_std_min, self.log_std_max = float(log_std_min), float(log_std_max)
+        self._set_box(low, high)
+
+    def forward(self, obs):
+        out = self.net(obs)
+        mean, log_std = out[..., :self.act_dim], out[..., self.act_dim:]
+        return mean, log_std.clamp(self.log_std_min, self.log_std_max)
+
+    def mode(self, obs):
+        return torch.tanh(self(obs)[0])
+
+    def sample(self, obs, generator=None):
+        from ..max_entropy.squashed import squashed_gaussian_log_prob
+
+        mean, log_std = self(obs)
+        u = mean + log_std.exp() * torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
+        return torch.tanh(u), squashed_gaussian_log_prob(u, mean, log_std)
+
+
+class QEnsemble(nn.Module):
+    """``n`` independent critics ``Q_i(s, a)``, evaluated together.
+
+    Each layer holds the weights of all critics in one ``(n, in, out)`` tensor,
+    so a forward pass is one batched matrix product per layer (``torch.baddbmm``)
+    instead of ``n`` separate networks. ``forward(obs, act)`` returns ``(n, B)``.
+    Initialisation is that of ``nn.Linear`` (uniform in ``+-1/sqrt(fan_in)``).
+    """
+
+    def __init__(self, obs_dim, act_dim, hidden_sizes, n=2):
+        super().__init__()
+        sizes = [obs_dim + act_dim, *hidden_sizes, 1]
+        self.n = int(n)
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for i in range(len(sizes) - 1):
+            bound = 1.0 / math.sqrt(sizes[i])
+            self.weights.append(nn.Parameter(torch.empty(n, sizes[i], sizes[i + 1]).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(n, 1, sizes[i + 1]).uniform_(-bound, bound)))
+
+    def forward(self, obs, act, frozen=False, first_only=False):
+        """``(n, B)`` values (``(1, B)`` with ``first_only``); ``frozen=True`` detaches the
+        weights (the actor's loss differentiates through the critics' inputs only)."""
+        x = torch.cat([obs, act], dim=-1)
+        n = 1 if first_only else self.n
+        last = len(self.weights) - 1
+        h = None
+        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
+            W, b = W[:n], b[:n]
+            if frozen:
+                W, b = W.detach(), b.detach()
+            if i == 0:
+                # shared input: one GEMM against the critics' weights side by side
+                k, o = W.shape[1], W.shape[2]
+                h = (x @ W.permute(1, 0, 2).reshape(k, n * o)).reshape(-1, n, o).transpose(0, 1) + b
+            else:
+                h = torch.baddbmm(b, h, W)
+            if i < last:
+                h = torch.relu(h)
+        return h.squeeze(-1)
 
 class QNetwork(nn.Module):
     """Action-value network ``obs -> (Q(obs, a))_a`` of shape ``(B, A)`` (chapter C8, DQN).
