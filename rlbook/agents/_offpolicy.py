@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numbers
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -21,6 +22,41 @@ from .._validate import check_int
 from ._rollout import LearningCurve, TrainResult
 
 __all__ = ["polyak_update", "policy_returns_from_states"]
+
+@dataclass(frozen=True)
+class _OffPolicyConfig:
+    """The settings DDPG, TD3 and SAC share; each agent's config adds its own and may
+    change a default (its docstring says which preset the defaults are)."""
+
+    env_id: str = "Pendulum-v1"
+    """Gymnasium environment with a bounded 1-D ``Box`` action space."""
+    total_steps: int = 20_000
+    """Environment steps."""
+    seed: int = 0
+    """Seed of the environment, the network initialisation and all noise."""
+    gamma: float = 0.98
+    """Discount factor, in ``[0, 1)``."""
+    tau: float = 0.005
+    """Polyak weight of the online networks in the target update, in ``(0, 1]``."""
+    actor_lr: float = 1e-3
+    """Adam step size of the actor."""
+    critic_lr: float = 1e-3
+    """Adam step size of the critic(s)."""
+    batch_size: int = 256
+    """Minibatch size of every update."""
+    buffer_size: int = 200_000
+    """Replay capacity (at least ``batch_size``)."""
+    learning_starts: int = 10_000
+    """Steps of uniformly random actions before the first update."""
+    hidden_sizes: tuple = (400, 300)
+    """Hidden layer widths of the actor and of each critic (ReLU)."""
+    curve_window: int = 10
+    """Episodes averaged in each point of the learning curve."""
+    threshold: float | None = -200.0
+    """Return that counts as solved (``steps_to_threshold``); None for none."""
+    torch_threads: int = 1
+    """Torch threads during training (one is fastest for these small networks)."""
+
 
 #: The fields every off-policy config has, validated by :func:`_check_config`.
 _INT_FIELDS = ("total_steps", "buffer_size", "batch_size", "curve_window", "torch_threads")

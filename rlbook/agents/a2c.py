@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from .._progress import progress_bar
-from .._validate import check_gamma, check_int, check_positive
+from .._validate import check_positive
 from ..trust_region.ppo import gae
 from ._nets import MLPPolicy, MLPValue, _space_info
-from ._rollout import LearningCurve, TrainResult, _torch_session
+from ._rollout import LearningCurve, TrainResult, _check_common, _torch_session
 
 __all__ = ["A2CConfig", "train_a2c"]
 
@@ -90,15 +90,7 @@ class A2CConfig:
 def _check_a2c(config):
     if not isinstance(config, A2CConfig):
         raise TypeError(f"config must be an A2CConfig, got {type(config).__name__}")
-    if not isinstance(config.env_id, str):
-        raise TypeError(f"env_id must be a string, got {config.env_id!r}")
-    for name in ("total_steps", "n_envs", "n_steps", "curve_window", "torch_threads"):
-        check_int(getattr(config, name), name, minimum=1)
-    check_int(config.seed, "seed", minimum=0)
-    check_gamma(config.gamma)
-    lam = config.lam
-    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not 0 <= lam <= 1:
-        raise ValueError(f"lam is {lam!r}, expected a number in [0, 1]")
+    _check_common(config, "A2C")  # env, budget, seed, gamma, lam, widths, one batch
     check_positive(config.lr, "lr")
     check_positive(config.optim_eps, "optim_eps")
     check_positive(config.vf_coef, "vf_coef", allow_zero=True)
@@ -110,14 +102,6 @@ def _check_a2c(config):
     if config.vectorization not in ("auto", "vector_entry_point", "sync"):
         raise ValueError(f"vectorization is {config.vectorization!r}, expected 'auto', "
                          "'vector_entry_point' or 'sync'")
-    hs = config.hidden_sizes
-    if not isinstance(hs, (tuple, list)) or any(isinstance(h, bool) or not isinstance(h, int) or h < 1
-                                                for h in hs):
-        raise ValueError(f"hidden_sizes is {hs!r}, expected a tuple of positive integers")
-    batch = config.n_envs * config.n_steps
-    if config.total_steps < batch:
-        raise ValueError(f"total_steps is {config.total_steps}, smaller than one batch "
-                         f"(n_envs * n_steps = {batch})")
 
 
 def _make_envs(config):

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ._nets import DeterministicActor, QEnsemble
-from ._offpolicy import _bar, _check_config, _check_real, _EnvLoop, _finish, polyak_update
+from ._offpolicy import _bar, _check_config, _OffPolicyConfig, _check_real, _EnvLoop, _finish, polyak_update
 from ._replay import ReplayBuffer
 from ._rollout import _torch_session
 
@@ -24,40 +24,12 @@ __all__ = ["DDPGConfig", "train_ddpg"]
 
 
 @dataclass(frozen=True)
-class DDPGConfig:
+class DDPGConfig(_OffPolicyConfig):
     """Settings of :func:`train_ddpg`; the defaults are the book's Pendulum-v1 preset
     (rl-baselines3-zoo's DDPG settings for Pendulum-v1)."""
 
-    env_id: str = "Pendulum-v1"
-    """Gymnasium environment with a bounded 1-D ``Box`` action space."""
-    total_steps: int = 20_000
-    """Environment steps."""
-    seed: int = 0
-    """Seed of the environment, the network initialisation and all noise."""
-    gamma: float = 0.98
-    """Discount factor, in ``[0, 1)``."""
-    tau: float = 0.005
-    """Polyak weight of the online networks in the target update, in ``(0, 1]``."""
-    actor_lr: float = 1e-3
-    """Adam step size of the actor."""
-    critic_lr: float = 1e-3
-    """Adam step size of the critic."""
-    batch_size: int = 256
-    """Minibatch size of every update."""
-    buffer_size: int = 200_000
-    """Replay capacity (at least ``batch_size``)."""
-    learning_starts: int = 10_000
-    """Steps of uniformly random actions before the first update."""
-    hidden_sizes: tuple = (400, 300)
-    """Hidden layer widths of the actor and of the critic (ReLU)."""
     exploration_noise: float = 0.1
     """Std of the Gaussian exploration noise, in units of the half-width of the action box."""
-    curve_window: int = 10
-    """Episodes averaged in each point of the learning curve."""
-    threshold: float | None = -200.0
-    """Return that counts as solved (``steps_to_threshold``); None for none."""
-    torch_threads: int = 1
-    """Torch threads during training."""
 
 
 def train_ddpg(config: DDPGConfig | None = None, progress: bool = False):

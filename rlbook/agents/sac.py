@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ._nets import QEnsemble, SquashedGaussianActor
-from ._offpolicy import _bar, _check_config, _check_real, _EnvLoop, _finish, polyak_update
+from ._offpolicy import _bar, _check_config, _OffPolicyConfig, _check_real, _EnvLoop, _finish, polyak_update
 from ._replay import ReplayBuffer
 from ._rollout import _torch_session
 
@@ -25,27 +25,13 @@ __all__ = ["SACConfig", "train_sac"]
 
 
 @dataclass(frozen=True)
-class SACConfig:
+class SACConfig(_OffPolicyConfig):
     """Settings of :func:`train_sac`; the defaults are the book's Pendulum-v1 preset
     (rl-baselines3-zoo's SAC settings for Pendulum-v1: Stable-Baselines3's defaults with
-    step size 1e-3)."""
+    step size 1e-3). ``actor_lr`` also steps ``log alpha`` when ``autotune``."""
 
-    env_id: str = "Pendulum-v1"
-    """Gymnasium environment with a bounded 1-D ``Box`` action space."""
-    total_steps: int = 20_000
-    """Environment steps."""
-    seed: int = 0
-    """Seed of the environment, the network initialisation and all noise."""
     gamma: float = 0.99
     """Discount factor, in ``[0, 1)``."""
-    tau: float = 0.005
-    """Polyak weight of the online critics in the target update, in ``(0, 1]``."""
-    actor_lr: float = 1e-3
-    """Adam step size of the actor (and of ``log alpha``)."""
-    critic_lr: float = 1e-3
-    """Adam step size of the critics."""
-    batch_size: int = 256
-    """Minibatch size of every update."""
     buffer_size: int = 1_000_000
     """Replay capacity (at least ``batch_size``)."""
     learning_starts: int = 100
@@ -58,12 +44,6 @@ class SACConfig:
     """Tune ``alpha`` by gradient descent on the dual of the entropy constraint."""
     target_entropy: float | None = None
     """Entropy floor of the constraint; None means ``-act_dim`` (Haarnoja et al. 2018b)."""
-    curve_window: int = 10
-    """Episodes averaged in each point of the learning curve."""
-    threshold: float | None = -200.0
-    """Return that counts as solved (``steps_to_threshold``); None for none."""
-    torch_threads: int = 1
-    """Torch threads during training."""
 
 
 def train_sac(config: SACConfig | None = None, progress: bool = False):
