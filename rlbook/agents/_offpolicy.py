@@ -168,6 +168,16 @@ class _EnvLoop:
 
 
 @torch.no_grad()
+def _explore(cfg, actor, obs, t, d, rng):
+    """The collect step of DDPG and TD3: a uniform action in ``[-1, 1]^d`` during the
+    first ``learning_starts`` steps, then ``clip(mu(s) + exploration_noise * N(0, I), -1, 1)``."""
+    if t < cfg.learning_starts:
+        return rng.uniform(-1.0, 1.0, d)
+    with torch.no_grad():
+        mu = actor(torch.from_numpy(obs)).numpy()
+    return np.clip(mu + cfg.exploration_noise * rng.standard_normal(d), -1.0, 1.0)
+
+
 def polyak_update(target, online, tau: float) -> None:
     r"""Polyak averaging of a target network, in place, all tensors in one call.
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ._nets import DeterministicActor, QEnsemble
-from ._offpolicy import _bar, _check_config, _OffPolicyConfig, _check_real, _EnvLoop, _finish, polyak_update
+from ._offpolicy import _bar, _explore, _check_config, _OffPolicyConfig, _check_real, _EnvLoop, _finish, polyak_update
 from ._replay import ReplayBuffer
 from ._rollout import _torch_session
 
@@ -80,12 +80,7 @@ def _train(cfg, loop, t0):
     c_loss = q_mean = a_loss = torch.tensor(float("nan"))
     for t in range(cfg.total_steps):
         # 1. collect: a = clip(mu(s) + noise) (uniform at first), store the transition
-        if t < cfg.learning_starts:
-            a = rng.uniform(-1.0, 1.0, d)
-        else:
-            with torch.no_grad():
-                mu = actor(torch.from_numpy(loop.obs)).numpy()
-            a = np.clip(mu + cfg.exploration_noise * rng.standard_normal(d), -1.0, 1.0)
+        a = _explore(cfg, actor, loop.obs, t, d, rng)
         n_eps = len(loop.ep_returns)
         buf.add(*loop.step(a))
         if t >= cfg.learning_starts:
