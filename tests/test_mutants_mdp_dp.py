@@ -161,3 +161,68 @@ def test_gaussian_log_prob_matches_scipy():
 def test_objective_errors_name_the_argument(call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call()
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: rb.gaussian_log_prob([np.nan], 0.0, 1.0), r"^a\[0\] is nan, expected a finite number"),
+    (lambda: rb.gaussian_log_prob(0.0, [0.0, np.inf], 1.0), r"^mean\[1\] is inf"),
+    (lambda: rb.gaussian_log_prob(0.0, 0.0, [np.nan]), r"^std\[0\] is nan"),
+    (lambda: rb.gaussian_log_prob(0.0, 0.0, [1.0, 0.0]), r"^std\[1\] is 0\.0, expected a standard deviation > 0$"),
+    (lambda: rb.gaussian_score(0.0, 0.0, [[1.0, 1.0], [1.0, -2.0]]), r"^std\[1, 1\] is -2\.0, expected"),
+    (lambda: rb.gaussian_log_prob(np.zeros(2), np.zeros(2), np.ones(3)),
+     r"^a, mean and std have shapes \(2,\), \(2,\), \(3,\), which do not broadcast together$"),
+])
+def test_gaussian_policy_errors_name_the_argument(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+# ----------------------------------------------------------------- Bellman: evaluation and v_from_q
+def _chain(gamma, p_stay=0.0, reward=1.0):
+    """State 0 stays with probability p_stay (reward `reward`), else enters terminal state 1."""
+    P = np.zeros((2, 1, 2))
+    P[0, 0] = [p_stay, 1.0 - p_stay]
+    P[1, 0, 1] = 1.0
+    return rb.FiniteMDP(P, np.array([[reward], [0.0]]), gamma, terminal=[False, True])
+
+
+def test_iterative_evaluation_stops_at_the_first_sweep_meeting_the_rule():
+    pi = np.ones((2, 1))
+    # gamma = 1/2, one self-loop state paying 1: v_1 = 1, delta_1 = 1, and the bound
+    # gamma / (1 - gamma) * delta_1 = 1 meets tol = 1 (equality counts)
+    P = np.ones((1, 1, 1))
+    r = rb.iterative_policy_evaluation(rb.FiniteMDP(P, [[1.0]], 0.5), np.ones((1, 1)), tol=1.0)
+    assert r.num_iter == 1 and r.converged is True and r.error_bound == 1.0
+    # gamma = 1: v_1 = (1, 0), delta_1 = 1 meets tol = 1
+    r = rb.iterative_policy_evaluation(_chain(1.0), pi, tol=1.0)
+    assert r.num_iter == 1 and r.converged is True and r.error_bound == np.inf
+
+
+def test_iterative_evaluation_from_v0_and_max_iter():
+    mdp = _chain(0.9, p_stay=0.5)
+    pi = np.ones((2, 1))
+    v0 = np.array([3.0, 5.0])  # the terminal entry is ignored (a terminal value is 0)
+    r = rb.iterative_policy_evaluation(mdp, pi, v0=v0, max_iter=1)
+    v0_clean = np.array([3.0, 0.0])
+    tv = rb.bellman_expectation_operator(mdp, pi, v0_clean)
+    assert r.num_iter == 1 and r.converged is False
+    np.testing.assert_allclose(r.v, tv)
+    assert r.deltas[0] == pytest.approx(np.max(np.abs(tv - v0_clean)))
+
+
+def test_iterative_evaluation_default_budget_is_100000_sweeps():
+    # gamma = 1 and termination probability 1e-9 per step: no sweep changes the value
+    # by less than tol, so the default budget runs out
+    r = rb.iterative_policy_evaluation(_chain(1.0, p_stay=1.0 - 1e-9), np.ones((2, 1)))
+    assert r.num_iter == 100_000 and r.converged is False
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: rb.v_from_q(np.full(2, 0.5), np.zeros(2)), r"^q must have 2 dimension\(s\), got shape \(2,\)"),
+    (lambda: rb.v_from_q(np.full(2, 0.5), np.zeros((1, 2))), r"^pi must have 2 dimension\(s\), got shape \(2,\)"),
+    (lambda: rb.v_from_q([[0.5, 0.5]], [[np.nan, 0.0]]), r"^q\[0, 0\] is nan"),
+    (lambda: rb.v_from_q([[np.nan, 0.5]], [[0.0, 0.0]]), r"^pi\[0, 0\] is nan"),
+])
+def test_v_from_q_errors_name_the_argument(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
