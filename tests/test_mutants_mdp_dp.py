@@ -226,3 +226,19 @@ def test_iterative_evaluation_default_budget_is_100000_sweeps():
 def test_v_from_q_errors_name_the_argument(call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call()
+
+
+# ----------------------------------------------------------------- dynamic programming
+@pytest.mark.parametrize("n_eval", [1, 2, 5])
+def test_truncated_pi_first_iterate_is_n_eval_sweeps_of_the_greedy_policy(n_eval):
+    mdp = rb.random_mdp(5, 3, 0.9, seed=11)
+    v0 = np.random.default_rng(2).normal(size=5) * 3
+    res = rb.truncated_policy_iteration(mdp, n_eval, max_iter=1, v0=v0, record=True)
+    pi1 = rb.greedy_policy_from_v(mdp, v0)
+    v = v0.copy()
+    for _ in range(n_eval):  # T_{pi_1}^{n_eval} v0, by the public operator
+        v = rb.bellman_expectation_operator(mdp, pi1, v)
+    np.testing.assert_allclose(res.history[1], v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(res.v, v, rtol=1e-12, atol=1e-12)
+    assert res.residuals[0] == pytest.approx(
+        np.max(np.abs(rb.bellman_optimality_operator(mdp, v0) - v0)), rel=1e-12)

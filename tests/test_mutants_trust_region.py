@@ -182,3 +182,53 @@ def test_clipped_surrogate_error_messages():
         rb.clipped_surrogate_objective(torch.ones(2), np.ones(2), 0.2)
     with pytest.raises(TypeError, match=r"got ndarray and Tensor$"):
         rb.clipped_surrogate_objective(np.ones(2), torch.ones(2), 0.2)
+
+
+# ----------------------------------------------------------------- natural gradient and TRPO step
+def test_npg_undiscounted_uses_the_normalised_visit_counts():
+    # gamma = 1: d = eta / sum(eta), so by Kakade's identity
+    # F^+ grad J = sum(eta) * (A(s, a) - mean_b A(s, b)) on visited states
+    mdp = rb.random_layered_mdp(3, 2, 3, gamma=1.0, seed=4)
+    theta = np.random.default_rng(4).normal(size=(mdp.n_states, mdp.n_actions))
+    rho0 = np.zeros(mdp.n_states)
+    rho0[:2] = 0.5
+    pi = rb.softmax_policy(theta)
+    eta = rb.discounted_visitation(mdp, pi, rho0)
+    A = rb.advantage(mdp, pi)
+    want = eta.sum() * (A - A.mean(axis=1, keepdims=True)) * (eta > 0)[:, None]
+    assert eta.sum() == pytest.approx(3.0)  # three decisions per episode
+    np.testing.assert_allclose(rb.natural_policy_gradient(mdp, theta, rho0), want, atol=1e-8)
+
+
+@pytest.mark.parametrize("offset", [-100.0, 100.0])
+def test_trpo_step_measures_improvement_from_the_old_surrogate(offset):
+    # a quadratic surrogate with a large value at x0: the improvement is L(x) - L(x0),
+    # whatever L(x0) is; with F = I the full step is sqrt(2 delta / g^T g) g
+    g = np.array([0.3, -0.4])
+    L = lambda x: offset + g @ x - 0.5 * x @ x  # noqa: E731
+    kl = lambda x: 0.25 * x @ x  # noqa: E731  (below the quadratic model: the full step fits)
+    res = rb.trpo_step(np.zeros(2), g, lambda v: v, L, kl, delta=0.02)
+    beta = np.sqrt(2 * 0.02 / (g @ g))
+    assert res.accepted and res.step_fraction == 1.0
+    np.testing.assert_allclose(res.x, beta * g, rtol=1e-10)
+    assert res.actual_improvement == pytest.approx(L(beta * g) - offset, rel=1e-9)
+    # a surrogate that only gets worse along g is never accepted, whatever its level
+    worse = lambda x: offset - 10.0 * x @ x  # noqa: E731
+    assert not rb.trpo_step(np.zeros(2), g, lambda v: v, worse, kl, delta=0.02).accepted
+
+
+def test_ppo_value_clip_bounds_the_move_on_both_sides():
+    c = 0.2
+    old = [0.0, 0.0, 0.0, 1.0, 1.0]
+    val = [0.5, -0.5, 0.1, 1.3, 0.6]   # moves +0.5, -0.5, +0.1, +0.3, -0.4
+    ret = [1.0, -1.0, 2.0, 0.0, 3.0]
+    want = []
+    for v, o, r in zip(val, old, ret):
+        vc = o + min(max(v - o, -c), c)
+        want.append(max((v - r) ** 2, (vc - r) ** 2))
+    t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
+    z = torch.zeros(5, dtype=torch.float64)
+    out = rb.ppo_losses(z, z, z, t(val), t(ret), z, 0.2, old_values=t(old), vf_clip=c)
+    assert float(out.value_loss) == pytest.approx(sum(want) / 5, rel=1e-12)
+    plain = rb.ppo_losses(z, z, z, t(val), t(ret), z, 0.2)
+    assert float(plain.value_loss) == pytest.approx(np.mean((np.array(val) - ret) ** 2), rel=1e-12)
