@@ -242,3 +242,14 @@ def test_truncated_pi_first_iterate_is_n_eval_sweeps_of_the_greedy_policy(n_eval
     np.testing.assert_allclose(res.v, v, rtol=1e-12, atol=1e-12)
     assert res.residuals[0] == pytest.approx(
         np.max(np.abs(rb.bellman_optimality_operator(mdp, v0) - v0)), rel=1e-12)
+
+
+def test_truncated_pi_stopping_rule_and_defaults():
+    # one self-loop state, gamma = 1/2, reward 1: T v0 = 1 from v0 = 0, residual 1, and the
+    # threshold tol (1 - gamma) / gamma = tol = 1 is met with equality: stop at once
+    mdp = rb.FiniteMDP(np.ones((1, 1, 1)), [[1.0]], 0.5)
+    res = rb.truncated_policy_iteration(mdp, 3, tol=1.0)
+    assert res.num_iter == 1 and res.converged is True and res.v[0] == 1.0
+    assert res.history is None  # recorded only on request
+    res = rb.truncated_policy_iteration(rb.random_mdp(4, 2, 0.9, seed=1), 2, max_iter=1)
+    assert res.converged is False and res.history is None

@@ -232,3 +232,54 @@ def test_ppo_value_clip_bounds_the_move_on_both_sides():
     assert float(out.value_loss) == pytest.approx(sum(want) / 5, rel=1e-12)
     plain = rb.ppo_losses(z, z, z, t(val), t(ret), z, 0.2)
     assert float(plain.value_loss) == pytest.approx(np.mean((np.array(val) - ret) ** 2), rel=1e-12)
+
+
+def test_trpo_step_result_fields_accepted_rejected_and_zero_gradient():
+    g = np.array([0.3, -0.4])
+    kl = lambda x: 0.25 * x @ x  # noqa: E731
+    beta = np.sqrt(2 * 0.02 / (g @ g))
+    ok = rb.trpo_step(np.zeros(2, dtype=int), g, lambda v: v, lambda x: g @ x - 0.5 * x @ x, kl, delta=0.02)
+    assert ok.x.dtype == np.float64 and ok.beta == pytest.approx(beta)
+    assert ok.expected_improvement == pytest.approx(g @ ok.step) and ok.kl == pytest.approx(kl(ok.step))
+    assert isinstance(ok.cg_info, rb.CGInfo)
+    bad = rb.trpo_step(np.zeros(2), g, lambda v: v, lambda x: -(x @ x), kl, delta=0.02)
+    assert bad.accepted is False and bad.beta == pytest.approx(beta)
+    np.testing.assert_array_equal(bad.x, np.zeros(2))
+    np.testing.assert_array_equal(bad.step, np.zeros(2))
+    np.testing.assert_allclose(bad.full_step, beta * g)
+    assert (bad.expected_improvement, bad.actual_improvement, bad.kl, bad.step_fraction) == (0.0, 0.0, 0.0, 0.0)
+    assert isinstance(bad.cg_info, rb.CGInfo)
+    flat = rb.trpo_step(np.zeros(2), np.zeros(2), lambda v: v, lambda x: 0.0, kl, delta=0.02)
+    assert flat.accepted is False and flat.beta == 0.0
+    np.testing.assert_array_equal(flat.full_step, np.zeros(2))
+
+
+def test_trpo_step_acceptance_boundaries():
+    g = np.array([1.0, 0.0])
+    full = np.sqrt(2 * 0.02)
+    # a surrogate that never improves (improvement 0) is not accepted
+    assert not rb.trpo_step(np.zeros(2), g, lambda v: v, lambda x: 5.0, lambda x: 0.0, 0.02).accepted
+    # KL exactly delta is inside the trust region
+    assert rb.trpo_step(np.zeros(2), g, lambda v: v, lambda x: x[0], lambda x: 0.02, 0.02).accepted
+    # only the 11th fraction 0.5**10 improves: the default 10 backtracking steps do not reach it
+    L = lambda x: x[0] if x[0] <= full * 0.5 ** 9.5 else -1.0  # noqa: E731
+    assert not rb.trpo_step(np.zeros(2), g, lambda v: v, L, lambda x: 0.0, 0.02).accepted
+    assert rb.trpo_step(np.zeros(2), g, lambda v: v, L, lambda x: 0.0, 0.02, backtrack_iters=11).accepted
+    # one CG iteration and one backtracking step are allowed
+    assert rb.trpo_step(np.zeros(2), g, lambda v: v, lambda x: x[0], lambda x: 0.0, 0.02, cg_iters=1,
+                        backtrack_iters=1).accepted
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(delta=0.0), r"^delta is 0\.0, expected a finite number > 0"),
+    (dict(cg_iters=0), r"^cg_iters is 0, expected an integer >= 1"),
+    (dict(backtrack_iters=0), r"^backtrack_iters is 0, expected an integer >= 1"),
+    (dict(backtrack_coeff=0.0), r"^backtrack_coeff is 0\.0, expected a finite number > 0"),
+    (dict(backtrack_coeff=1.0), r"^backtrack_coeff is 1\.0, expected a number in \(0, 1\)"),
+    (dict(accept_ratio=-1.0), r"^accept_ratio is -1\.0, expected a finite number >= 0"),
+])
+def test_trpo_step_errors_name_the_argument(kwargs, pattern):
+    args = dict(delta=0.01)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=pattern):
+        rb.trpo_step(np.zeros(2), np.ones(2), lambda v: v, lambda x: 0.0, lambda x: 0.0, **args)
