@@ -219,7 +219,7 @@ def test_start_state_outside_the_mdp():
             rb.mc_exploring_starts(mdp, 5, rng=0, s0=s0)
     with pytest.raises(ValueError, match="terminal"):
         rb.mc_prediction(mdp, pi, 5, rng=0, s0=mdp.n_states - 1)
-    with pytest.raises(ValueError, match="s0"):
+    with pytest.raises(TypeError, match="s0 must be an integer"):
         rb.mc_prediction(mdp, pi, 5, rng=0, s0=1.5)
     with pytest.raises(ValueError, match="not both"):
         rb.mc_prediction(mdp, pi, 5, rng=0, s0=0, rho0=np.full(5, 0.2))
