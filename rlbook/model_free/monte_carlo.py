@@ -19,25 +19,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import (as_float_array, as_generator, check_int, check_policy,
-                         check_unit_interval)
+from .._validate import (
+    as_float_array,
+    as_generator,
+    check_int,
+    check_policy,
+    check_unit_interval,
+)
 from ..dp.optimality import greedy_actions
 from ..mdp import FiniteMDP, _bool_mask, _check_mdp
 from ._common import check_start
 
 __all__ = [
+    "MCBasicResult",
+    "MCControlResult",
+    "MCPredictionResult",
+    "OffPolicyMCResult",
     "epsilon_greedy_policy",
-    "incremental_mean",
     "first_visit_mask",
     "importance_ratios",
-    "MCPredictionResult",
-    "MCControlResult",
-    "MCBasicResult",
-    "OffPolicyMCResult",
-    "mc_prediction",
+    "incremental_mean",
     "mc_basic",
-    "mc_exploring_starts",
     "mc_epsilon_greedy",
+    "mc_exploring_starts",
+    "mc_prediction",
     "off_policy_mc_prediction",
 ]
 
@@ -222,15 +227,11 @@ class _Setup:
         if s0 is not None:
             self.rho0 = np.zeros(mdp.n_states)
             self.rho0[s0] = 1.0
-        else:
-            self.rho0 = rho0
-        if s0 is not None:
             self.start = lambda h: np.full(h.size, s0)
         else:
-            cdf = np.cumsum(rho0)
-            cdf[np.flatnonzero(rho0 > 0)[-1]:] = 1.0     # the last state drawn has mass
-            bounds = 0.5 * cdf
-            self.start = lambda h: bounds.searchsorted(h, side="right")
+            self.rho0 = rho0
+            table = _Table(rho0[None, :])
+            self.start = lambda h: table.outcome[table.draw(0, h)]
         if max_steps is None:
             if not mdp.terminal.any():
                 raise ValueError("max_steps is None but the MDP has no terminal state: give the "
@@ -255,14 +256,11 @@ class _Setup:
     def start_pairs(self, law):
         """The exploring starts with their first transition, as one table (one row):
         ``S_0`` from ``rho0`` (or ``s0``), ``A_0`` uniform over the actions available in
-        ``S_0``, ``S_1`` from the law; returns the table and, per outcome, the law's
-        outcome index ``j`` of ``(S_0 A + A_0, S_1)``."""
-        S, A = law.S, law.A
-        pair = self.rho0[:, None] * law.allowed / np.maximum(law.n_allowed, 1)[:, None]
-        table = _Table((pair.reshape(-1, 1) * law.P.reshape(S * A, S)).reshape(1, -1))
-        j_of = np.zeros((S * A, S), dtype=np.int64)
-        j_of[law.table.row, law.nxt] = np.arange(law.nxt.size)
-        return table, j_of.ravel()[table.outcome]
+        ``S_0``, ``S_1`` from the law; its outcomes are the law's outcome indices ``j``."""
+        pair = (self.rho0[:, None] * law.allowed / np.maximum(law.n_allowed, 1)[:, None])
+        row = law.table.row
+        return _Table((pair.ravel()[row] * law.P.reshape(len(pair.ravel()), -1)[row, law.nxt])
+                      .reshape(1, -1))
 
     def per_run(self, x):
         """A per-episode array in chunk order (episode ``e`` at ``e``) as ``(runs, N)``."""
@@ -318,10 +316,57 @@ class _Table:
         self.bounds = (np.arange(R)[:, None] + 0.5 * c).ravel()
         self.row = np.repeat(np.arange(R), K)
         self.outcome = order.ravel()
+        self._inner = np.where(c[:, :K - 1] < 1.5, c[:, :K - 1], np.inf)
+        self._guide = False                               # built at the first large draw
+
+    @property
+    def guide(self):
+        if self._guide is False:
+            self._guide = _guide(self._inner, self.K)
+        return self._guide
 
     def draw(self, rows, h):
         """Flat outcome indices of ``rows`` from halves ``h`` (one per row)."""
-        return self.bounds.searchsorted(rows + h, side="right")
+        if h.size < GUIDED or self.guide is None:
+            return self.bounds.searchsorted(rows + h, side="right")
+        M, lo, cut = self.guide
+        hb = h * (2 * M)                                  # u * M, exact (M a power of 2)
+        idx = rows * M + hb.astype(np.int64)              # the bin of u in its row
+        return lo[idx] + (hb >= cut[idx])
+
+
+#: Batches of at least this many draws use the guide tables (linear passes instead of a
+#: binary search per draw, which costs a branch misprediction per level).
+GUIDED = 1024
+
+
+def _guide(inner, K, max_cells=1 << 20):
+    """Guide tables for :meth:`_Table.draw`: with ``M`` bins of width ``1/M`` per row,
+    chosen so that no bin has two inner bounds ``c_i`` strictly inside it, the
+    outcome of ``u`` is ``lo + (u >= cut)``: ``lo`` the outcome at the bin's start,
+    ``cut`` the one bound inside the bin (``inf`` if none). Returns ``(M, lo, cut * M)``
+    (``lo`` as flat outcome indices), or None when no ``M`` with ``R * M <= max_cells``
+    separates the bounds (probabilities too small)."""
+    R = inner.shape[0]
+    M = 2
+    while R * M <= max_cells:
+        f = np.floor(inner * M)
+        interior = np.isfinite(inner) & (f != inner * M)
+        clash = interior[:, 1:] & interior[:, :-1] & (f[:, 1:] == f[:, :-1])
+        if not clash.any():
+            break
+        M *= 2
+    else:
+        return None
+    start = np.arange(M) / M                                              # bin starts
+    off = 2.0 * np.arange(R)[:, None]                       # rows apart, as in _Table.bounds
+    flat = (off + np.minimum(inner, 1.5)).ravel()
+    lo = flat.searchsorted(off + start, side="right") - np.arange(R)[:, None] * (K - 1)
+    nxt = np.take_along_axis(np.concatenate([inner, np.full((R, 1), np.inf)], axis=1),
+                             lo, axis=1)                                  # next bound
+    cut = np.where(nxt < (start + 1 / M)[None, :], nxt, np.inf)
+    lo_flat = (np.arange(R)[:, None] * K + lo).ravel()
+    return M, lo_flat, (cut * M).ravel()
 
 
 class _Law:
@@ -358,7 +403,7 @@ class _Law:
         self.allowed_idx = np.argsort(~allowed, axis=1, kind="stable")
         self.acyclic = _acyclic(P, self.live)
 
-    def chain(self, pi) -> "_Chain":
+    def chain(self, pi) -> _Chain:
         """The sampling table of the pairs ``(A_t, S_{t+1})`` under a fixed policy ``pi``."""
         return _Chain(self, pi)
 
@@ -486,28 +531,12 @@ def _sample_steps(law, chain, s, halves, rng, max_steps, must_end, ratio=None,
                   np.bincount(episode, minlength=n))
 
 
-def _returns(R, gamma) -> np.ndarray:
-    """``G_t = R_{t+1} + gamma G_{t+1}`` along the first (time) axis of ``R``
-    (``R[t] = R_{t+1}``, 0 after an episode's end)."""
-    G = R.copy()
-    for t in range(R.shape[0] - 2, -1, -1):
+def _returns(G, gamma) -> np.ndarray:
+    """Turn the rewards ``G[t] = R_{t+1}`` (time first, 0 after an episode's end) into the
+    returns ``G_t = R_{t+1} + gamma G_{t+1}``, in place."""
+    for t in range(G.shape[0] - 2, -1, -1):
         G[t] += G[t + 1] if gamma == 1.0 else gamma * G[t + 1]
     return G
-
-
-def _argmax_rows(x) -> np.ndarray:
-    """``x.argmax(axis=1)`` (ties to the lowest index), by columns when the rows are
-    many and short (NumPy's row-wise argmax then costs a call per row)."""
-    m, A = x.shape
-    if m < 1024 or A > 8:
-        return x.argmax(axis=1)
-    best = x[:, 0].copy()
-    arg = np.zeros(m, dtype=np.int64)
-    for a in range(1, A):
-        better = x[:, a] > best
-        np.copyto(best, x[:, a], where=better)
-        arg[better] = a
-    return arg
 
 
 def _check_pi_allowed(mdp, pi, name):
@@ -760,21 +789,21 @@ class MCControlResult:
     episode_lengths: np.ndarray
 
 
-def _greedy_update(q, gsa, rows, row_sa, A, neg):
-    """Make ``gsa[z] = s * A + argmax_a q[z * A + a]`` (the greedy pair of row
-    ``z = run * S + s``; ties to the lowest index; ``neg`` is -inf on unavailable
-    actions, or None) in the rows ``rows``: one gather per action, not NumPy's
-    row-wise argmax (a call per row when rows are short)."""
-    base = rows * A
-    if A == 2 and neg is None:
-        gsa[rows] = row_sa[rows] + (q[base + 1] > q[base])
+def _greedy_update(cols, gsa, rows, row_sa, neg):
+    """Make ``gsa[z] = s * A + argmax_a q(z, a)`` (the greedy pair of row
+    ``z = run * S + s``, ties to the lowest index) in the rows ``rows``; ``cols[a]``
+    is the column ``q[:, a]`` of the ``(runs * S, A)`` table and ``neg[a]`` the
+    same column of -inf on unavailable actions (or None): one gather per action,
+    not NumPy's row-wise argmax (a call per row when rows are short)."""
+    if len(cols) == 2 and neg is None:
+        gsa[rows] = row_sa[rows] + (cols[1][rows] > cols[0][rows])
         return
-    best = q[base] if neg is None else q[base] + neg[base]
+    best = cols[0][rows] if neg is None else cols[0][rows] + neg[0][rows]
     arg = np.zeros(rows.size, dtype=np.int64)
-    for a in range(1, A):
-        qa = q[base + a] if neg is None else q[base + a] + neg[base + a]
+    for a in range(1, len(cols)):
+        qa = cols[a][rows] if neg is None else cols[a][rows] + neg[a][rows]
         better = qa > best
-        if a < A - 1:
+        if a < len(cols) - 1:
             np.copyto(best, qa, where=better)
         arg[better] = a
     gsa[rows] = row_sa[rows] + arg
@@ -795,7 +824,9 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
     S, A, n, halves, tab = law.S, law.A, run.runs, run.halves, law.table
     size = n * S * A
     sums, cnts, q = np.zeros(size), np.zeros(size), np.zeros(size)
-    neg = None if law.all_allowed else np.tile(np.where(law.allowed, 0.0, -np.inf).ravel(), n)
+    cols = [q.reshape(n * S, A)[:, a] for a in range(A)]
+    neg = None if law.all_allowed else list(np.tile(np.where(law.allowed, 0.0, -np.inf), (n, 1)).T)
+    shift = A.bit_length() - 1 if A & (A - 1) == 0 else None   # cm // A as a shift
     row_sa = np.tile(np.arange(S) * A, n)               # s * A of row z = run * S + s
     gsa = row_sa + np.tile(law.allowed_idx[:, 0], n)    # greedy pair s * A + a of row z
     all_rows = np.arange(n * S)
@@ -809,7 +840,7 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
     width = min(run.T, 16)
     jb = np.empty((width, n), dtype=np.int64)           # the law's outcome of step t
     explore_scale = 2 * A / epsilon if epsilon > 0 else 0.0
-    pairs, pairs_j = run.start_pairs(law) if exploring else (None, None)
+    pairs = run.start_pairs(law) if exploring else None
 
     def choose(s):                                      # the behaviour pairs s * A + a
         sa = gsa[rowbase + s]
@@ -826,7 +857,7 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
     bar = progress_bar(run.N, progress, desc=desc, unit="episodes")
     for k in range(run.N):
         if exploring:                                   # a random (S_0, A_0) and S_1
-            j = pairs_j[pairs.bounds.searchsorted(halves.take(n), side="right")]
+            j = pairs.outcome[pairs.bounds.searchsorted(halves.take(n), side="right")]
         else:
             sa = choose(run.start(halves.take(n)))
             j = sa if tab.K == 1 else tab.draw(sa, halves.take(n))
@@ -849,10 +880,10 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
             sa = choose(s)
             j = sa if tab.K == 1 else tab.draw(sa, halves.take(n))
         J = jb[:t]
-        R = law.rew[J]
+        G = law.rew[J]                                 # R_{t+1}, then G_t in place
         if law.std is not None:
-            R = R + law.noise(tab.row[J], run.rng)
-        G = _returns(R, law.gamma)
+            G += law.noise(tab.row[J], run.rng)
+        _returns(G, law.gamma)
         ep_ret[:, k] = G[0]
         if has_term:
             ep_len[:, k] = law.live_j[J].sum(axis=0)
@@ -878,10 +909,11 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
         # q(s, a) = average of the returns; the policy improves in the visited states
         if few:
             q[cm] = total / count if unique else sums[cm] / cnts[cm]
-            _greedy_update(q, gsa, cm // A, row_sa, A, neg)
+            _greedy_update(cols, gsa, cm >> shift if shift is not None else cm // A, row_sa,
+                           neg)
         else:
             np.divide(sums, cnts, out=q, where=cnts > 0)
-            _greedy_update(q, gsa, all_rows, row_sa, A, neg)
+            _greedy_update(cols, gsa, all_rows, row_sa, neg)
         bar.update()
     bar.close()
     if has_term:                    # the steps after the end of an episode, added there
@@ -889,9 +921,9 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
         sums[dead] = cnts[dead] = q[dead] = 0.0
         z = np.tile(mdp.terminal, n)
         gsa[z] = row_sa[z] + np.tile(law.allowed_idx[:, 0], n)[z]
-    greedy = (gsa - row_sa).reshape(n, S)
-    policy = np.zeros((n, S, A))
-    np.put_along_axis(policy, greedy[..., None], 1.0, axis=2)
+    policy = np.zeros(size)
+    policy[codebase.repeat(S) + gsa] = 1.0                # one-hot at the greedy pairs
+    policy = policy.reshape(n, S, A)
     if epsilon > 0:
         n_allowed = np.maximum(law.n_allowed, 1)
         policy = (1 - epsilon) * policy + epsilon * law.allowed / n_allowed[:, None]
