@@ -814,11 +814,10 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
 
     A step is a handful of whole-batch calls: the greedy pair of each run's
     state from the table ``gsa`` (or an exploring one), one draw from the law.
-    Finished episodes keep stepping in their absorbing terminal states until
-    every run's episode is over; those steps are added into the entries of the
-    terminal states, which no real visit reaches and which are cleared at the
-    end (no masking per episode). Then the returns are averaged into ``q`` and
-    the policy is made greedy in the states visited.
+    Finished episodes keep stepping in their absorbing terminal states (at no
+    cost to the estimates: those steps are left out of the update) until every
+    run's episode is over. Then the returns are averaged into ``q`` and the
+    policy is made greedy in the states visited.
     """
     law = _Law(mdp)
     S, A, n, halves, tab = law.S, law.A, run.runs, run.halves, law.table
@@ -832,13 +831,11 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
     all_rows = np.arange(n * S)
     rowbase = np.arange(n) * S
     codebase = np.arange(n) * (S * A)
-    ep_ret = np.zeros((n, run.N))
-    ep_len = np.zeros((n, run.N), dtype=int)
+    ep_ret = np.zeros((run.N, n))
+    ep_len = np.zeros((run.N, n), dtype=int)
     has_term = bool(mdp.terminal.any())
     unique = first_visit or law.acyclic     # no live pair twice in an episode's update
     screen = first_visit and not law.acyclic
-    width = min(run.T, 16)
-    jb = np.empty((width, n), dtype=np.int64)           # the law's outcome of step t
     explore_scale = 2 * A / epsilon if epsilon > 0 else 0.0
     pairs = run.start_pairs(law) if exploring else None
 
@@ -861,11 +858,11 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
         else:
             sa = choose(run.start(halves.take(n)))
             j = sa if tab.K == 1 else tab.draw(sa, halves.take(n))
-        t = 0
+        js = []
         while True:
-            jb[t] = j
+            js.append(j)
             s = law.nxt[j]
-            t += 1
+            t = len(js)
             if has_term and not np.count_nonzero(law.live[s]):
                 break
             if t == run.T:
@@ -874,28 +871,27 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
                                      f"{run.T} steps; give max_steps to truncate them, or a "
                                      "policy that reaches a terminal state")
                 break
-            if t == width:
-                jb = np.concatenate([jb, np.empty_like(jb)])
-                width *= 2
             sa = choose(s)
             j = sa if tab.K == 1 else tab.draw(sa, halves.take(n))
-        J = jb[:t]
+        J = np.array(js)                               # (t, n): the law's outcome of step t
         G = law.rew[J]                                 # R_{t+1}, then G_t in place
         if law.std is not None:
             G += law.noise(tab.row[J], run.rng)
         _returns(G, law.gamma)
-        ep_ret[:, k] = G[0]
-        if has_term:
-            ep_len[:, k] = law.live_j[J].sum(axis=0)
+        ep_ret[k] = G[0]
+        cm = tab.row[J] + codebase                     # run * S * A + s * A + a
+        if has_term:                                   # the steps before the end
+            live = law.live_j[J]
+            ep_len[k] = live.sum(axis=0)
+            cm, gm = cm[live], G[live]
         else:
-            ep_len[:, k] = t
-        cm = (tab.row[J] + codebase).ravel()           # run * S * A + s * A + a
-        gm = G.ravel()
+            ep_len[k] = t
+            cm, gm = cm.ravel(), G.ravel()
         if screen:
             keep = _first_visits(cm)
             cm, gm = cm[keep], gm[keep]
         few = cm.size * 4 < size
-        if unique:                                      # cm repeats terminal entries only
+        if unique:                                      # no index twice in cm
             total = sums[cm] + gm
             count = cnts[cm] + 1.0
             sums[cm] = total
@@ -916,18 +912,14 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
             _greedy_update(cols, gsa, all_rows, row_sa, neg)
         bar.update()
     bar.close()
-    if has_term:                    # the steps after the end of an episode, added there
-        dead = np.tile(np.repeat(mdp.terminal, A), n)
-        sums[dead] = cnts[dead] = q[dead] = 0.0
-        z = np.tile(mdp.terminal, n)
-        gsa[z] = row_sa[z] + np.tile(law.allowed_idx[:, 0], n)[z]
     policy = np.zeros(size)
     policy[codebase.repeat(S) + gsa] = 1.0                # one-hot at the greedy pairs
     policy = policy.reshape(n, S, A)
     if epsilon > 0:
         n_allowed = np.maximum(law.n_allowed, 1)
         policy = (1 - epsilon) * policy + epsilon * law.allowed / n_allowed[:, None]
-    return MCControlResult(q.reshape(n, S, A), policy, cnts.reshape(n, S, A), ep_ret, ep_len)
+    return MCControlResult(q.reshape(n, S, A), policy, cnts.reshape(n, S, A), ep_ret.T.copy(),
+                           ep_len.T.copy())
 
 
 def mc_exploring_starts(mdp: FiniteMDP, n_episodes: int, *, rng, s0=None, rho0=None,
