@@ -34,8 +34,15 @@ from typing import Callable
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import as_float_array, check_distribution, check_int, check_policy
+from .._validate import (
+    as_float_array,
+    as_generator,
+    check_int,
+    check_policy,
+    check_unit_interval,
+)
 from ..mdp import FiniteMDP, _check_mdp
+from ._common import check_start
 
 __all__ = [
     "TDSettings",
@@ -169,20 +176,7 @@ def _check_alpha_values(a, counts):
 
 
 def _check_epsilon(epsilon):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
-        raise TypeError(f"epsilon must be a number in [0, 1], got {epsilon!r}")
-    e = float(epsilon)
-    if not np.isfinite(e) or not 0.0 <= e <= 1.0:
-        raise ValueError(f"epsilon is {epsilon!r}, expected an exploration rate in [0, 1]")
-    return e
-
-
-def _as_rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}")
+    return check_unit_interval(epsilon, "epsilon", "an exploration rate")
 
 
 def _check_fixed_policy(mdp, pi, name):
@@ -236,36 +230,15 @@ class _Lockstep:
         self.mdp = mdp
         self.E = check_int(n_episodes, "n_episodes", 1)
         self.cfg = cfg
-        self.rng = _as_rng(rng)
+        self.rng = as_generator(rng)
         self.N = 1 if cfg.n_runs is None else cfg.n_runs
         self.rows = np.arange(self.N)
-        S = mdp.n_states
         self.live = (~mdp.terminal).astype(float)        # 0 at terminal states
         self.allowed = mdp.allowed
         self.all_allowed = bool(mdp.allowed.all())
         self.n_allowed = mdp.allowed.sum(axis=1)
-        if s0 is not None:
-            if rho0 is not None:
-                raise ValueError("give rho0 or s0, not both")
-            if isinstance(s0, bool) or not isinstance(s0, numbers.Integral):
-                raise TypeError(f"s0 must be an integer state, got {s0!r}")
-            if not 0 <= s0 < S:
-                raise ValueError(f"s0 is {s0}, expected a state in [0, {S - 1}]")
-            if mdp.terminal[s0]:
-                raise ValueError(f"s0 is {s0}, a terminal state; expected a non-terminal start state")
-            self.s0, self.rho0_cdf = int(s0), None
-        else:
-            if rho0 is None:
-                if not (~mdp.terminal).any():
-                    raise ValueError("every state of mdp is terminal; there is nothing to learn")
-                rho0 = self.live / self.live.sum()
-            rho0 = check_distribution(rho0, S, "rho0")
-            on_terminal = (rho0 > 0) & mdp.terminal
-            if on_terminal.any():
-                s = int(np.flatnonzero(on_terminal)[0])
-                raise ValueError(f"rho0[{s}] is {rho0[s]:.6g} but state {s} is terminal; "
-                                 "expected start states that are not terminal")
-            self.s0, self.rho0_cdf = None, np.cumsum(rho0)
+        self.s0, rho0 = check_start(mdp, s0, rho0)
+        self.rho0_cdf = None if rho0 is None else np.cumsum(rho0)
         self.ep = np.zeros(self.N, dtype=int)          # episodes finished, per run
         self.t = np.zeros(self.N, dtype=int)           # steps taken in the current episode
         self.ret = np.zeros(self.N)                    # rewards collected in it
@@ -587,6 +560,23 @@ def _control_result(run, q, visits, hist, cfg, n_runs, q_pair=None):
                            hist.get(sq), cfg, pair)
 
 
+def _bootstrap_control(mdp, q, visits, run, cfg, cdf, n_runs, record, value_next):
+    """The loop of the one-step learners whose target bootstraps from ``S'`` alone
+    (Expected Sarsa, Q-learning): ``target = R + gamma [S' not terminal] value_next(S')``,
+    computed before ``q(S, A)`` moves towards it."""
+    g, i, eps, hist = mdp.gamma, run.rows, cfg.epsilon, _History(record, q, run.E)
+    s = run.starts(run.N)
+    while run.running:
+        a = _behaviour(run, q, s, cdf, eps)                          # A from S
+        s2, r = run.step(s, a)                                       # R, S'
+        target = r + g * run.live[s2] * value_next(s2)
+        run.update(q, visits, (i, s, a), target)                     # q(S,A) += alpha delta
+        done, _ = run.record(r, run.live[s2] == 0)
+        hist.record(q, done, run.ep)
+        s = run.restart(s2, done)
+    return _control_result(run, q, visits, hist, cfg, n_runs)
+
+
 _CONTROL_DOC = """
     Parameters
     ----------
@@ -695,17 +685,8 @@ def expected_sarsa(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, 
     cfg, cdf, run, q, visits = _control_setup(mdp, n_episodes, alpha, epsilon, 1, rng, s0, rho0,
                                               n_runs, q0, max_steps, truncate, pi, "pi",
                                               progress, "Expected Sarsa")
-    g, i, eps, hist = mdp.gamma, run.rows, cfg.epsilon, _History(record, q, run.E)
-    s = run.starts(run.N)
-    while run.running:
-        a = _behaviour(run, q, s, cdf, eps)                          # A from S
-        s2, r = run.step(s, a)                                       # R, S'
-        target = r + g * run.live[s2] * _expected_q(run, q, s2, cdf, eps)
-        run.update(q, visits, (i, s, a), target)
-        done, _ = run.record(r, run.live[s2] == 0)
-        hist.record(q, done, run.ep)
-        s = run.restart(s2, done)
-    return _control_result(run, q, visits, hist, cfg, n_runs)
+    return _bootstrap_control(mdp, q, visits, run, cfg, cdf, n_runs, record,
+                              lambda s2: _expected_q(run, q, s2, cdf, cfg.epsilon))
 
 
 def q_learning(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, s0=None,
@@ -728,19 +709,9 @@ def q_learning(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, s0=N
     cfg, cdf, run, q, visits = _control_setup(mdp, n_episodes, alpha, epsilon, 1, rng, s0, rho0,
                                               n_runs, q0, max_steps, truncate, beta, "beta",
                                               progress, "Q-learning")
-    g, i, eps, hist = mdp.gamma, run.rows, cfg.epsilon, _History(record, q, run.E)
-    allowed = run.allowed
-    s = run.starts(run.N)
-    while run.running:
-        a = _behaviour(run, q, s, cdf, eps)                          # A from S
-        s2, r = run.step(s, a)                                       # R, S'
-        best = np.where(allowed[s2], q[i, s2], -np.inf).max(axis=1)  # max_a q(S', a)
-        target = r + g * run.live[s2] * best
-        run.update(q, visits, (i, s, a), target)
-        done, _ = run.record(r, run.live[s2] == 0)
-        hist.record(q, done, run.ep)
-        s = run.restart(s2, done)
-    return _control_result(run, q, visits, hist, cfg, n_runs)
+    return _bootstrap_control(mdp, q, visits, run, cfg, cdf, n_runs, record,     # max_a q(S', a)
+                              lambda s2: np.where(run.allowed[s2], q[run.rows, s2], -np.inf)
+                              .max(axis=1))
 
 
 def double_q_learning(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, s0=None,
