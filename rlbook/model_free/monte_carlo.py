@@ -19,13 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import (
-    as_float_array,
-    as_generator,
-    check_int,
-    check_policy,
-    check_unit_interval,
-)
+from .._validate import (as_float_array, as_generator, check_int, check_policy,
+                         check_unit_interval)
 from ..dp.optimality import greedy_actions
 from ..mdp import FiniteMDP, _bool_mask, _check_mdp
 from ._common import check_start

@@ -34,13 +34,8 @@ from typing import Callable
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import (
-    as_float_array,
-    as_generator,
-    check_int,
-    check_policy,
-    check_unit_interval,
-)
+from .._validate import (as_float_array, as_generator, check_gamma, check_int, check_policy,
+                         check_positive, check_unit_interval)
 from ..mdp import FiniteMDP, _check_mdp
 from ._common import check_start
 
@@ -849,7 +844,8 @@ def _masked_update(run, q, visits, mask, s, a, target):
 
 
 # -- batch methods (Example 6.3) ------------------------------------------------------------
-def _check_batch(episodes, n_states):
+def _check_batch(episodes, n_states, gamma):
+    """The batch as ``(n_states, [(states, rewards), ...], gamma)``, validated."""
     S = check_int(n_states, "n_states", 1)
     eps = []
     for k, ep in enumerate(episodes):
@@ -871,7 +867,7 @@ def _check_batch(episodes, n_states):
         eps.append((st, rw))
     if not eps:
         raise ValueError("episodes is empty, expected at least one episode")
-    return S, eps
+    return S, eps, check_gamma(gamma)
 
 
 def batch_td0(episodes, n_states: int, *, gamma: float = 1.0, alpha: float = 0.01,
@@ -904,9 +900,7 @@ def batch_td0(episodes, n_states: int, *, gamma: float = 1.0, alpha: float = 0.0
     -------
     v : ndarray (S,)
     """
-    S, eps = _check_batch(episodes, n_states)
-    from .._validate import check_gamma, check_positive
-    g = check_gamma(gamma)
+    S, eps, g = _check_batch(episodes, n_states, gamma)
     alpha = check_positive(alpha, "alpha")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", 1)
@@ -950,9 +944,7 @@ def batch_mc(episodes, n_states: int, *, gamma: float = 1.0) -> np.ndarray:
     -------
     v : ndarray (S,)
     """
-    from .._validate import check_gamma
-    S, eps = _check_batch(episodes, n_states)
-    g = check_gamma(gamma)
+    S, eps, g = _check_batch(episodes, n_states, gamma)
     tot, cnt = np.zeros(S), np.zeros(S)
     for st, rw in eps:
         G = 0.0

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import (
-    as_float_array,
-    as_generator,
-    check_distribution,
-    check_int,
-    check_positive,
-)
+from .._validate import (as_float_array, as_generator, check_distribution, check_int,
+                         check_positive)
 from ..dp.bellman import _solve_v
 from ..mdp import FiniteMDP, _check_mdp, policy_matrices
 from ..sampling import sample_trajectories
