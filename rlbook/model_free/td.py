@@ -386,6 +386,26 @@ def _sq(x, squeeze):
 
 
 # -- prediction ----------------------------------------------------------------------------
+def _prediction_setup(mdp, n_episodes, pi, alpha, rng, s0, rho0, n_runs, v0, max_steps,
+                      truncate, record, progress, desc):
+    """What the prediction learners start from: settings, the cumulative rows of
+    ``pi``, the lockstep runs, the value table ``v``, its visit counts and history."""
+    cfg = _settings(alpha, None, 1, n_runs, max_steps, truncate)
+    _check_mdp(mdp)
+    pi_cdf = np.cumsum(_check_fixed_policy(mdp, pi, "pi"), axis=1)
+    run = _Lockstep(mdp, n_episodes, cfg, rng, s0, rho0, progress, desc)
+    v = _initial_table(v0, (mdp.n_states,), "v0", n_runs, mdp.terminal)
+    visits = np.zeros((run.N, mdp.n_states), dtype=int)
+    return cfg, pi_cdf, run, v, visits, _History(record, v, run.E)
+
+
+def _prediction_result(run, v, visits, hist, cfg, n_runs):
+    sq = n_runs is None
+    returns, lengths, truncated = run.finish(sq)
+    return TDPredictionResult(_sq(v, sq), returns, lengths, truncated, _sq(visits, sq),
+                              hist.get(sq), cfg)
+
+
 def td0_prediction(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, rho0=None,
                    n_runs=None, v0=0.0, max_steps: int = 10_000, truncate: str = "error",
                    record: bool = False, progress: bool = False) -> TDPredictionResult:
@@ -428,14 +448,10 @@ def td0_prediction(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, 
     progress : bool
         Show a progress bar.
     """
-    cfg = _settings(alpha, None, 1, n_runs, max_steps, truncate)
-    _check_mdp(mdp)
-    pi_cdf = np.cumsum(_check_fixed_policy(mdp, pi, "pi"), axis=1)
-    run = _Lockstep(mdp, n_episodes, cfg, rng, s0, rho0, progress, "TD(0)")
-    S, g, i = mdp.n_states, mdp.gamma, run.rows
-    v = _initial_table(v0, (S,), "v0", n_runs, mdp.terminal)
-    visits = np.zeros((run.N, S), dtype=int)
-    hist = _History(record, v, run.E)
+    cfg, pi_cdf, run, v, visits, hist = _prediction_setup(
+        mdp, n_episodes, pi, alpha, rng, s0, rho0, n_runs, v0, max_steps, truncate, record,
+        progress, "TD(0)")
+    g, i = mdp.gamma, run.rows
     s = run.starts(run.N)
     while run.running:
         a = run.sample(pi_cdf, s)                                  # A_t ~ pi(.|S_t)
@@ -445,10 +461,7 @@ def td0_prediction(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, 
         done, _ = run.record(r, run.live[s2] == 0)
         hist.record(v, done, run.ep)
         s = run.restart(s2, done)
-    sq = n_runs is None
-    returns, lengths, truncated = run.finish(sq)
-    return TDPredictionResult(_sq(v, sq), returns, lengths, truncated, _sq(visits, sq),
-                              hist.get(sq), cfg)
+    return _prediction_result(run, v, visits, hist, cfg, n_runs)
 
 
 def constant_alpha_mc(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, rho0=None,
@@ -469,14 +482,10 @@ def constant_alpha_mc(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=Non
     ``truncate="report"`` is used as if it had ended there (its returns are
     then truncated, so they are biased: Monte Carlo needs complete episodes).
     """
-    cfg = _settings(alpha, None, 1, n_runs, max_steps, truncate)
-    _check_mdp(mdp)
-    pi_cdf = np.cumsum(_check_fixed_policy(mdp, pi, "pi"), axis=1)
-    run = _Lockstep(mdp, n_episodes, cfg, rng, s0, rho0, progress, "constant-alpha MC")
-    S, g, i = mdp.n_states, mdp.gamma, run.rows
-    v = _initial_table(v0, (S,), "v0", n_runs, mdp.terminal)
-    visits = np.zeros((run.N, S), dtype=int)
-    hist = _History(record, v, run.E)
+    cfg, pi_cdf, run, v, visits, hist = _prediction_setup(
+        mdp, n_episodes, pi, alpha, rng, s0, rho0, n_runs, v0, max_steps, truncate, record,
+        progress, "constant-alpha MC")
+    g, i = mdp.gamma, run.rows
     cap = 64
     states, rewards = np.zeros((run.N, cap), dtype=int), np.zeros((run.N, cap))
     s = run.starts(run.N)
@@ -506,10 +515,7 @@ def constant_alpha_mc(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=Non
                 v[jj, states[jj, k]] += alpha_k * (G[m, k] - v[jj, states[jj, k]])
         hist.record(v, done, run.ep)
         s = run.restart(s2, done)
-    sq = n_runs is None
-    returns, lengths, truncated = run.finish(sq)
-    return TDPredictionResult(_sq(v, sq), returns, lengths, truncated, _sq(visits, sq),
-                              hist.get(sq), cfg)
+    return _prediction_result(run, v, visits, hist, cfg, n_runs)
 
 
 # -- control -------------------------------------------------------------------------------
