@@ -846,28 +846,28 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
                 sa = np.where(h < epsilon / 2, s * A + law.allowed_idx[s, kk], sa)
         return sa
 
+    nxt, live_s, take, T = law.nxt, law.live, halves.take, run.T
+    draw = (lambda sa: sa) if tab.K == 1 else (lambda sa: tab.draw(sa, take(n)))   # j
     bar = progress_bar(run.N, progress, desc=desc, unit="episodes")
     for k in range(run.N):
         if exploring:                                   # a random (S_0, A_0) and S_1
-            j = pairs.outcome[pairs.bounds.searchsorted(halves.take(n), side="right")]
+            j = pairs.outcome[pairs.bounds.searchsorted(take(n), side="right")]
         else:
-            sa = choose(run.start(halves.take(n)))
-            j = sa if tab.K == 1 else tab.draw(sa, halves.take(n))
+            j = draw(choose(run.start(take(n))))
         js = []
         while True:
             js.append(j)
-            s = law.nxt[j]
-            t = len(js)
-            if has_term and not np.count_nonzero(law.live[s]):
+            s = nxt[j]
+            if has_term and not np.count_nonzero(live_s[s]):
                 break
-            if t == run.T:
+            if len(js) == T:
                 if run.must_end:
-                    raise ValueError(f"{int(law.live[s].sum())} episode(s) did not end within "
-                                     f"{run.T} steps; give max_steps to truncate them, or a "
+                    raise ValueError(f"{int(live_s[s].sum())} episode(s) did not end within "
+                                     f"{T} steps; give max_steps to truncate them, or a "
                                      "policy that reaches a terminal state")
                 break
-            sa = choose(s)
-            j = sa if tab.K == 1 else tab.draw(sa, halves.take(n))
+            j = draw(gsa[rowbase + s] if epsilon == 0 else choose(s))
+        t = len(js)
         J = np.array(js)                               # (t, n): the law's outcome of step t
         G = law.rew[J]                                 # R_{t+1}, then G_t in place
         if law.std is not None:
