@@ -5,9 +5,21 @@ Monte Carlo methods estimate values as averages of sampled returns,
 the MDP is used only to *sample* transitions (``mdp.step`` semantics: the
 next state from ``P``, the reward from the reward law ``R_next``).
 
-Every learner runs ``n_runs`` independent learners in lockstep: the episodes
-of all runs advance together, one vectorised draw per time step, so that a
-figure averaged over 100 runs costs about as much Python as one run. The
+Every learner runs ``n_runs`` independent learners in lockstep, so that a
+figure averaged over 100 runs costs about as much Python as one run:
+
+* with a fixed policy (prediction, off-policy prediction) every episode of
+  every run is independent, so all of them are sampled as one batch: one draw
+  per time step from a table of the pairs ``(A_t, S_{t+1})`` under the policy,
+  and the returns are summed into the averages with ``np.bincount`` (a sample
+  average does not depend on the order of its terms);
+* in control the episodes of a run follow each other (the policy improves
+  after each), while the runs advance together: a step is a handful of
+  whole-batch calls (the greedy pair of each run's state from a table, one
+  draw from the law), and after the episode ``q`` and the greedy pairs are
+  updated in the entries visited.
+
+A draw is an inverse-CDF lookup in a flat table (:class:`_Table`). The
 per-episode Python loop written the textbook way is in
 ``benchmarks/model_free.py`` for comparison.
 """
