@@ -261,13 +261,16 @@ class _Setup:
         bar.close()
 
     def start_pairs(self, law):
-        """The exploring starts with their first transition, as one table (one row):
-        ``S_0`` from ``rho0`` (or ``s0``), ``A_0`` uniform over the actions available in
-        ``S_0``, ``S_1`` from the law; its outcomes are the law's outcome indices ``j``."""
-        pair = (self.rho0[:, None] * law.allowed / np.maximum(law.n_allowed, 1)[:, None])
+        """The exploring starts with their first transition: ``S_0`` from ``rho0`` (or
+        ``s0``), ``A_0`` uniform over the actions available in ``S_0``, ``S_1`` from the
+        law, as the bounds of one row over the law's outcomes ``j`` (in their order, so
+        that ``searchsorted(bounds, h, side="right")`` is ``j``; see :class:`_Table`)."""
+        pair = self.rho0[:, None] * law.allowed / np.maximum(law.n_allowed, 1)[:, None]
         row = law.table.row
-        return _Table((pair.ravel()[row] * law.P.reshape(len(pair.ravel()), -1)[row, law.nxt])
-                      .reshape(1, -1))
+        p = pair.ravel()[row] * law.P.reshape(row.size // law.table.K, -1)[row, law.nxt]
+        bounds = 0.5 * np.cumsum(p)
+        bounds[np.flatnonzero(p > 0)[-1]:] = 0.75       # the last outcome drawn has mass
+        return bounds
 
     def per_run(self, x):
         """A per-episode array in chunk order (episode ``e`` at ``e``) as ``(runs, N)``."""
@@ -863,14 +866,16 @@ def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, des
     bar = progress_bar(run.N, progress, desc=desc, unit="episodes")
     for k in range(run.N):
         if exploring:                                   # a random (S_0, A_0) and S_1
-            j = pairs.outcome[pairs.bounds.searchsorted(take(n), side="right")]
+            j = pairs.searchsorted(take(n), side="right")
         else:
             j = draw(choose(run.start(take(n))))
         js = []
         while True:
             js.append(j)
             s = nxt[j]
-            if has_term and not np.count_nonzero(live_s[s]):
+            # (not checked after the first step, when some run almost surely goes on: an
+            # extra step in the absorbing terminal states changes nothing)
+            if has_term and len(js) > 1 and not np.count_nonzero(live_s[s]):
                 break
             if len(js) == T:
                 if run.must_end:
