@@ -79,8 +79,20 @@ class TDSettings:
     truncate: str
 
 
-@dataclass(frozen=True)
-class TDPredictionResult:
+@dataclass(frozen=True, kw_only=True)
+class _EpisodeRecord:
+    """The per-episode record that prediction and control results share."""
+
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    truncated: np.ndarray
+    visits: np.ndarray
+    history: np.ndarray | None
+    settings: TDSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class TDPredictionResult(_EpisodeRecord):
     """What a prediction learner returns (run axis first when ``n_runs`` is given).
 
     Attributes
@@ -101,16 +113,10 @@ class TDPredictionResult:
     """
 
     v: np.ndarray
-    episode_returns: np.ndarray
-    episode_lengths: np.ndarray
-    truncated: np.ndarray
-    visits: np.ndarray
-    history: np.ndarray | None
-    settings: TDSettings
 
 
-@dataclass(frozen=True)
-class TDControlResult:
+@dataclass(frozen=True, kw_only=True)
+class TDControlResult(_EpisodeRecord):
     """What a control learner returns (run axis first when ``n_runs`` is given).
 
     Attributes
@@ -129,12 +135,6 @@ class TDControlResult:
     """
 
     q: np.ndarray
-    episode_returns: np.ndarray
-    episode_lengths: np.ndarray
-    truncated: np.ndarray
-    visits: np.ndarray
-    history: np.ndarray | None
-    settings: TDSettings
     q_pair: tuple | None = None
 
 
@@ -399,11 +399,15 @@ def _prediction_setup(mdp, n_episodes, pi, alpha, rng, s0, rho0, n_runs, v0, max
     return cfg, pi_cdf, run, v, visits, _History(record, v, run.E)
 
 
+def _record(run, visits, hist, cfg, sq):
+    returns, lengths, truncated = run.finish(sq)
+    return dict(episode_returns=returns, episode_lengths=lengths, truncated=truncated,
+                visits=_sq(visits, sq), history=hist.get(sq), settings=cfg)
+
+
 def _prediction_result(run, v, visits, hist, cfg, n_runs):
     sq = n_runs is None
-    returns, lengths, truncated = run.finish(sq)
-    return TDPredictionResult(_sq(v, sq), returns, lengths, truncated, _sq(visits, sq),
-                              hist.get(sq), cfg)
+    return TDPredictionResult(v=_sq(v, sq), **_record(run, visits, hist, cfg, sq))
 
 
 def td0_prediction(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, rho0=None,
@@ -555,10 +559,8 @@ def _capped_actions(run, q, s2, a_next, capped, cdf, eps):
 
 def _control_result(run, q, visits, hist, cfg, n_runs, q_pair=None):
     sq = n_runs is None
-    returns, lengths, truncated = run.finish(sq)
     pair = None if q_pair is None else tuple(_sq(x, sq) for x in q_pair)
-    return TDControlResult(_sq(q, sq), returns, lengths, truncated, _sq(visits, sq),
-                           hist.get(sq), cfg, pair)
+    return TDControlResult(q=_sq(q, sq), q_pair=pair, **_record(run, visits, hist, cfg, sq))
 
 
 def _bootstrap_control(mdp, q, visits, run, cfg, cdf, n_runs, record, value_next):
