@@ -54,13 +54,18 @@ def check_probabilities(arr: np.ndarray, name: str, what: str = "a probability d
         raise ValueError(f"{where} sums to {float(sums[tuple(i)]):.10g}, expected 1 ({what})")
 
 
+def check_unit_interval(x, name: str, what: str) -> float:
+    """``x`` as a float in ``[0, 1]`` (``what`` it is, for the message: "a discount factor")."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number in [0, 1], got {x!r}")
+    v = float(x)
+    if not np.isfinite(v) or not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} is {x!r}, expected {what} in [0, 1]")
+    return v
+
+
 def check_gamma(gamma) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-        raise TypeError(f"gamma must be a real number in [0, 1], got {gamma!r}")
-    g = float(gamma)
-    if not np.isfinite(g) or not 0.0 <= g <= 1.0:
-        raise ValueError(f"gamma is {gamma!r}, expected a discount factor in [0, 1]")
-    return g
+    return check_unit_interval(gamma, "gamma", "a discount factor")
 
 
 def check_positive(x, name: str, allow_zero: bool = False) -> float:
@@ -118,3 +123,20 @@ def as_generator(rng, name: str = "rng", allow_none: bool = False) -> np.random.
         return np.random.default_rng(int(rng))
     raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, "
                     f"got {type(rng).__name__}")
+
+
+def check_positive_entries(arr: np.ndarray, name: str, what: str = "> 0") -> None:
+    """Every entry of ``arr`` strictly positive; otherwise a ValueError naming the first bad
+    index and its value, e.g. ``std[1] is 0.0, expected a standard deviation > 0``."""
+    flat = np.atleast_1d(arr)
+    bad = np.argwhere(flat <= 0)
+    if len(bad):
+        i = bad[0]
+        raise ValueError(f"{name}[{_idx(i)}] is {flat[tuple(i)]}, expected {what}")
+
+
+def check_config(config, cls: type) -> None:
+    """``config`` is an instance of the settings dataclass ``cls``; otherwise a TypeError
+    naming both types (a reader passing a dict or another agent's config)."""
+    if not isinstance(config, cls):
+        raise TypeError(f"config must be a {cls.__name__}, got {type(config).__name__}")
