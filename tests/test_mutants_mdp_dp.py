@@ -253,3 +253,9 @@ def test_truncated_pi_stopping_rule_and_defaults():
     assert res.history is None  # recorded only on request
     res = rb.truncated_policy_iteration(rb.random_mdp(4, 2, 0.9, seed=1), 2, max_iter=1)
     assert res.converged is False and res.history is None
+
+
+def test_truncated_pi_default_tolerance_is_1e_8():
+    mdp = rb.random_mdp(6, 3, 0.95, seed=8, reward_scale=10.0)
+    v_star = rb.policy_iteration(mdp).v  # exact evaluation: an independent route to v*
+    assert np.max(np.abs(rb.truncated_policy_iteration(mdp, 2).v - v_star)) <= 1e-8

@@ -283,3 +283,28 @@ def test_trpo_step_errors_name_the_argument(kwargs, pattern):
     args.update(kwargs)
     with pytest.raises(ValueError, match=pattern):
         rb.trpo_step(np.zeros(2), np.ones(2), lambda v: v, lambda x: 0.0, lambda x: 0.0, **args)
+
+
+def test_trpo_step_rejection_keeps_x0_and_cg_settings_are_passed_on():
+    g = np.array([0.3, -0.4])
+    kl = lambda x: 0.25 * x @ x  # noqa: E731
+    bad = rb.trpo_step(np.array([1, 2]), g, lambda v: v, lambda x: -(x @ x), kl, delta=0.02)
+    assert not bad.accepted and bad.x.dtype == np.float64
+    np.testing.assert_array_equal(bad.x, [1.0, 2.0])
+    np.testing.assert_array_equal(bad.step, np.zeros(2))
+    # the CG budget: F = diag(1..12) needs 12 iterations; the default budget is 10
+    F = np.arange(1.0, 13.0)
+    fvp = lambda v: F * v  # noqa: E731
+    res = rb.trpo_step(np.zeros(12), np.ones(12), fvp, lambda x: x.sum(), lambda x: 0.0, 0.01)
+    assert res.cg_info.num_iter == 10
+    res = rb.trpo_step(np.zeros(12), np.ones(12), fvp, lambda x: x.sum(), lambda x: 0.0, 0.01, cg_iters=1)
+    assert res.cg_info.num_iter == 1
+
+
+def test_trpo_step_accept_ratio_is_a_fraction_of_the_predicted_gain():
+    # linear surrogate along g = e_1 with F = I: the actual gain equals the prediction exactly
+    g = np.array([1.0, 0.0])
+    step = lambda **k: rb.trpo_step(np.zeros(2), g, lambda v: v, lambda x: x[0],  # noqa: E731
+                                    lambda x: 0.0, 0.02, **k)
+    assert step(accept_ratio=0.5).step_fraction == 1.0  # 0.2 > 0.5 * 0.2
+    assert not step(accept_ratio=1.0).accepted  # the gain must exceed the prediction strictly
