@@ -5,8 +5,7 @@ book's preset, ``rb.A2CConfig().total_steps``, unless ``--steps``), with one
 torch thread, ours first, then SB3 (interleaved, so both see the same load).
 SB3 runs the rl-baselines3-zoo CartPole-v1 A2C settings (``n_envs=8``,
 ``ent_coef=0``, SB3's A2C defaults otherwise); rlbook runs ``rb.A2CConfig()``,
-the book's preset, which is the zoo's settings with one change, printed in the
-header with its reason: 16 environment copies instead of 8.
+the book's preset; the header prints which settings are equal and what differs.
 
 Equal for both: n_steps 5, gamma 0.99, n-step returns (gae_lambda 1), raw
 advantages, RMSprop (alpha 0.99, eps 1e-5) at a constant 7e-4, vf_coef 0.5,
@@ -133,10 +132,14 @@ def main():
           f"returns), raw advantages, {cfg.optimizer} lr {cfg.lr:g} constant (alpha 0.99, eps "
           f"{cfg.optim_eps:g}), vf_coef {cfg.vf_coef}, ent_coef {cfg.ent_coef:g}, grad clip "
           f"{cfg.max_grad_norm}, separate 64-64 tanh nets, orthogonal init")
-    print(f"differs: n_envs {cfg.n_envs} (rlbook) vs 8 (zoo): gymnasium's NumPy-vectorised "
-          f"CartPole steps {cfg.n_envs} copies for about the price of one, SB3's DummyVecEnv "
-          f"steps each copy in Python; rlbook's budget also counts the reset step after each "
-          f"episode (next-step autoreset), SB3's does not")
+    envs = ("rlbook steps all copies in gymnasium's NumPy-vectorised CartPole (one array "
+            "operation per step, same-step reset), SB3 each copy in Python (DummyVecEnv); both "
+            "budgets count transitions only")
+    if cfg.n_envs == 8:
+        print(f"equal also: n_envs 8; differs: only the implementation: {envs}")
+    else:
+        print(f"differs: n_envs {cfg.n_envs} (rlbook) vs 8 (zoo): the NumPy-vectorised "
+              f"CartPole steps {cfg.n_envs} copies for about the price of one; {envs}")
     head = f"{'eval':>7} {'min':>6} {'steps@475':>9} {'wall s':>7} {'cpu s':>6}"
     print(f"{'seed':>4} | {'rlbook':^39}"
           + (f" | {'SB3 ' + stable_baselines3.__version__:^39} | ratio" if have_sb3 else ""))
