@@ -28,13 +28,13 @@ Usage::
 """
 from __future__ import annotations
 
-import argparse
 import time
 from unittest import mock
 
 import numpy as np
 
 import rlbook as rb
+from _cli import parse_args, sb3_version
 from rlbook.agents import _rollout
 
 THRESHOLD = 475.0
@@ -128,27 +128,16 @@ def median_ratio(num, den):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    ap.add_argument("--steps", type=int, default=100_000,
-                    help="env steps per run (rounded down to whole rollouts)")
-    ap.add_argument("--eval-episodes", type=int, default=20)
-    ap.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3")
-    args = ap.parse_args()
-    try:
-        import stable_baselines3
-        have_sb3 = not args.no_sb3
-    except ImportError:
-        have_sb3 = False
-        print("stable-baselines3 not importable: rlbook only")
+    args = parse_args(__doc__, 100_000, "env steps per run (rounded down to whole rollouts)")
+    sb3 = sb3_version(args.no_sb3)
+    have_sb3 = sb3 is not None
     import torch
 
     zoo = rb.PPOConfig.rl_zoo_cartpole()
     rollout = zoo.n_envs * zoo.n_steps
     steps = args.steps // rollout * rollout
     if steps < rollout:
-        ap.error(f"--steps must be at least one rollout ({rollout})")
+        raise SystemExit(f"--steps must be at least one rollout ({rollout})")
     print(f"torch {torch.__version__}, one torch thread for each run; "
           f"rlbook vectorization: {zoo.vectorization}")
     print(f"PPO on CartPole-v1, {steps:,} env steps per run ({steps // rollout} rollouts of "
@@ -173,7 +162,7 @@ def main():
     head = f"{'eval':>6} {'min':>4} {'steps@475':>9} {'solve s':>7} {'wall s':>6}"
     cols = [f"rlbook zoo ({zoo.epochs} epochs)"]
     if have_sb3:
-        cols.append(f"SB3 {stable_baselines3.__version__} zoo")
+        cols.append(f"SB3 {sb3} zoo")
     cols.append(f"rlbook default ({rb.PPOConfig().epochs} epochs)")
     print(f"{'seed':>4} | " + " | ".join(f"{c:^37}" for c in cols)
           + (" | equal  solve" if have_sb3 else ""))

@@ -54,13 +54,18 @@ def check_probabilities(arr: np.ndarray, name: str, what: str = "a probability d
         raise ValueError(f"{where} sums to {float(sums[tuple(i)]):.10g}, expected 1 ({what})")
 
 
+def check_unit_interval(x, name: str, what: str) -> float:
+    """``x`` as a float in ``[0, 1]`` (``what`` it is, for the message: "a discount factor")."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number in [0, 1], got {x!r}")
+    v = float(x)
+    if not np.isfinite(v) or not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} is {x!r}, expected {what} in [0, 1]")
+    return v
+
+
 def check_gamma(gamma) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-        raise TypeError(f"gamma must be a real number in [0, 1], got {gamma!r}")
-    g = float(gamma)
-    if not np.isfinite(g) or not 0.0 <= g <= 1.0:
-        raise ValueError(f"gamma is {gamma!r}, expected a discount factor in [0, 1]")
-    return g
+    return check_unit_interval(gamma, "gamma", "a discount factor")
 
 
 def check_positive(x, name: str, allow_zero: bool = False) -> float:

@@ -219,7 +219,7 @@ def test_start_state_outside_the_mdp():
             rb.mc_exploring_starts(mdp, 5, rng=0, s0=s0)
     with pytest.raises(ValueError, match="terminal"):
         rb.mc_prediction(mdp, pi, 5, rng=0, s0=mdp.n_states - 1)
-    with pytest.raises(ValueError, match="s0"):
+    with pytest.raises(TypeError, match="s0 must be an integer"):
         rb.mc_prediction(mdp, pi, 5, rng=0, s0=1.5)
     with pytest.raises(ValueError, match="not both"):
         rb.mc_prediction(mdp, pi, 5, rng=0, s0=0, rho0=np.full(5, 0.2))
@@ -279,3 +279,33 @@ def test_results_do_not_depend_on_chunk_boundaries(monkeypatch):
     off = rb.off_policy_mc_prediction(mdp, one, one, 10, rng=2, s0=0, n_runs=3, trace=0)
     np.testing.assert_allclose(off.trace[:, -1], off.v[:, 0])
     np.testing.assert_allclose(off.v[:, 0], off.episode_returns.mean(1))
+
+
+def test_sampling_tables_agree_with_a_binary_search():
+    """The guide tables of large batches give exactly the outcome of the binary search,
+    and both follow the probabilities (a chi-square-sized check on one row)."""
+    from rlbook.model_free.monte_carlo import _Law, _Table
+    bj = rb.blackjack()
+    law = _Law(bj.mdp)
+    rng = np.random.default_rng(0)
+    tables = [law.table, law.chain(rb.blackjack_threshold_policy(20)).table,
+              law.chain(rb.uniform_policy(bj.mdp.n_states, 2)).table, _Table(bj.rho0[None, :])]
+    for tab in tables:
+        R = tab.bounds.size // tab.K
+        rows = rng.integers(0, R, 50_000)
+        h = rng.random(50_000) * 0.5
+        assert tab.guide is not None
+        np.testing.assert_array_equal(tab.draw(rows, h),
+                                      tab.bounds.searchsorted(rows + h, side="right"))
+    p = np.array([[0.1, 0.0, 0.25, 0.65]])
+    tab = _Table(p)
+    out = tab.outcome[tab.draw(0, rng.random(200_000) * 0.5)]
+    freq = np.bincount(out, minlength=4) / out.size
+    se = np.sqrt(p[0] * (1 - p[0]) / out.size)
+    assert np.all(np.abs(freq - p[0]) <= 4 * se + 1e-12) and freq[1] == 0
+
+
+def test_every_visit_is_a_first_visit_only_without_cycles():
+    from rlbook.model_free.monte_carlo import _Law
+    assert _Law(rb.blackjack().mdp).acyclic                 # the hand only grows
+    assert not _Law(rb.GridWorld().to_mdp()).acyclic        # a state can be revisited

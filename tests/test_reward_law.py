@@ -149,7 +149,7 @@ def test_step_bad_indices():
 
 
 def test_epsilon_out_of_range():
-    with pytest.raises(ValueError, match=r"epsilon is 1.5, expected a number in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"epsilon is 1.5, expected an exploration rate in \[0, 1\]"):
         rb.epsilon_greedy_policy(np.zeros((2, 2)), 1.5)
     with pytest.raises(ValueError, match=r"allowed\[1, :\] is all False"):
         rb.uniform_policy(2, 2, np.array([[True, False], [False, False]]))

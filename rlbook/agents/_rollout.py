@@ -16,8 +16,9 @@ hidden layers, orthogonal initialisation as in Stable-Baselines3 / cleanrl).
 **Time limits.**  The vector environment resets in the same step
 (``autoreset_mode=SAME_STEP``): when an episode ends, ``step`` already returns the
 first observation of the next episode and the final observation is in
-``info["final_obs"]``.  (Gymnasium's vectorised CartPole resets in the *next* step;
-:class:`_SameStepCartPole` resets it in the same step, with the same random draw.)  A *terminated* step (the pole fell) has no future:
+``info["final_obs"]``.  (Gymnasium's vectorised CartPole resets in the *next*
+step; :class:`_SameStepCartPole` resets it in the same step, with the same random
+draw.)  A *terminated* step (the pole fell) has no future:
 ``done = 1`` and nothing is bootstrapped.  A *truncated* step (the 500-step time
 limit of CartPole-v1) is not terminal for the MDP: its TD error bootstraps from
 ``V(final_obs)``, and only the GAE recursion is cut (``truncations`` in

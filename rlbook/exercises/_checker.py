@@ -2,12 +2,13 @@
 reference on the same random cases and say, precisely, what differs."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ExerciseFailed", "CheckReport", "compare_on_cases", "variant_hints", "mdp_case",
-           "describe_mdp_case"]
+__all__ = ["ExerciseFailed", "CheckReport", "compare_on_cases", "variant_hints", "keyword_hints",
+           "copy_case", "outputs", "mdp_case", "describe_mdp_case"]
 
 
 class ExerciseFailed(AssertionError):
@@ -96,6 +97,32 @@ def _compare(exercise, user_fn, reference_fn, cases, rtol, atol, describe) -> Ch
     return CheckReport(exercise, len(cases))
 
 
+def copy_case(case) -> dict:
+    """The arguments of a case, arrays copied (a reader's function may write into them)."""
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in case.items()}
+
+
+def outputs(user_fn, cases):
+    """The reader's answers on every case as float arrays, or None if one raises
+    (the error is reported by :func:`compare_on_cases` already)."""
+    outs = []
+    for case in cases:
+        try:
+            outs.append(np.asarray(user_fn(**copy_case(case)), dtype=float))
+        except Exception:  # noqa: BLE001 - the reader's error is already reported
+            return None
+    return outs
+
+
+def keyword_hints(reference_fn, variants, rtol=1e-6, atol=1e-8):
+    """:func:`variant_hints` for mistakes written as keyword switches of the
+    reference: ``variants`` pairs ``kwargs`` and a hint, the mistake being
+    ``reference_fn(**case, **kwargs)``."""
+    return variant_hints(reference_fn,
+                         [(hint, functools.partial(reference_fn, **kw)) for kw, hint in variants],
+                         rtol=rtol, atol=atol)
+
+
 def variant_hints(reference_fn, variants, rtol=1e-6, atol=1e-8):
     """A ``diagnose`` for :func:`compare_on_cases` built from named mistakes.
 
@@ -114,20 +141,14 @@ def variant_hints(reference_fn, variants, rtol=1e-6, atol=1e-8):
         return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol)
 
     def diagnose(user_fn, cases):
-        outs = []
-        for case in cases:
-            try:
-                got = user_fn(**{n: (v.copy() if isinstance(v, np.ndarray) else v)
-                                 for n, v in case.items()})
-                outs.append(np.asarray(got, dtype=float))
-            except Exception:  # noqa: BLE001 - the reader's error is already reported
-                return None
+        outs = outputs(user_fn, cases)
+        if outs is None:
+            return None
         for wrong, hint in variants:
             informative = False
             for case, got in zip(cases, outs):
                 try:
-                    bad = wrong(**{n: (v.copy() if isinstance(v, np.ndarray) else v)
-                                   for n, v in case.items()})
+                    bad = wrong(**copy_case(case))
                 except Exception:  # noqa: BLE001 - a mistake that cannot run here is not this one
                     break
                 if not same(got, bad):

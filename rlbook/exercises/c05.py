@@ -4,16 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..model_free.monte_carlo import first_visit_mask
-from ._checker import CheckReport, compare_on_cases
+from ._checker import CheckReport, compare_on_cases, keyword_hints, outputs
 
 __all__ = ["check_first_visit_mc", "check_epsilon_greedy"]
 
 _EX_FV = "c05 first-visit Monte Carlo"
 _EX_EG = "c05 epsilon-greedy policy"
-
-
-def _copy(case):
-    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in case.items()}
 
 
 # -- first-visit MC from a batch of episodes ---------------------------------------------------
@@ -62,16 +58,10 @@ def _fv_diagnose(fn, cases):
          "first visit of each state in each episode (the return after the first visit)."),
         (dict(no_gamma=True), "your returns are not discounted: G_t = R_{t+1} + gamma G_{t+1}."),
     ]
-    outs = []
-    for case in cases:
-        try:
-            outs.append(np.asarray(fn(**_copy(case)), dtype=float))
-        except Exception:  # noqa: BLE001 - the reader's error is already reported
-            return None
-    for kw, hint in variants:
-        if all(o.shape == (c["n_states"],) and np.allclose(o, _fv_reference(**c, **kw))
-               for o, c in zip(outs, cases)):
-            return hint
+    hint = keyword_hints(_fv_reference, variants)(fn, cases)
+    outs = outputs(fn, cases) if hint is None else None
+    if outs is None:
+        return hint
     if any(o.shape == (c["n_states"],) and np.isnan(o).any() for o, c in zip(outs, cases)):
         return "a state never visited must get the estimate 0, not nan."
     return None
@@ -128,16 +118,10 @@ def _eg_diagnose(fn, cases):
         (dict(all_actions=True), "divide epsilon by the number of *available* actions |A(s)|, "
          "not by the number of columns A; unavailable actions get probability 0."),
     ]
-    outs = []
-    for case in cases:
-        try:
-            outs.append(np.asarray(fn(**_copy(case)), dtype=float))
-        except Exception:  # noqa: BLE001 - the reader's error is already reported
-            return None
-    for kw, hint in variants:
-        if all(o.shape == c["q"].shape and np.allclose(o, _eg_reference(**c, **kw))
-               for o, c in zip(outs, cases)):
-            return hint
+    hint = keyword_hints(_eg_reference, variants)(fn, cases)
+    outs = outputs(fn, cases) if hint is None else None
+    if outs is None:
+        return hint
     for o, c in zip(outs, cases):
         if o.shape == c["q"].shape and np.any(o[~c["allowed"]] > 0):
             return "an action that is not available must get probability 0."

@@ -5,9 +5,21 @@ Monte Carlo methods estimate values as averages of sampled returns,
 the MDP is used only to *sample* transitions (``mdp.step`` semantics: the
 next state from ``P``, the reward from the reward law ``R_next``).
 
-Every learner runs ``n_runs`` independent learners in lockstep: the episodes
-of all runs advance together, one vectorised draw per time step, so that a
-figure averaged over 100 runs costs about as much Python as one run. The
+Every learner runs ``n_runs`` independent learners in lockstep, so that a
+figure averaged over 100 runs costs about as much Python as one run:
+
+* with a fixed policy (prediction, off-policy prediction) every episode of
+  every run is independent, so all of them are sampled as one batch: one draw
+  per time step from a table of the pairs ``(A_t, S_{t+1})`` under the policy,
+  and the returns are summed into the averages with ``np.bincount`` (a sample
+  average does not depend on the order of its terms);
+* in control the episodes of a run follow each other (the policy improves
+  after each), while the runs advance together: a step is a handful of
+  whole-batch calls (the greedy pair of each run's state from a table, one
+  draw from the law), and after the episode ``q`` and the greedy pairs are
+  updated in the entries visited.
+
+A draw is an inverse-CDF lookup in a flat table (:class:`_Table`). The
 per-episode Python loop written the textbook way is in
 ``benchmarks/model_free.py`` for comparison.
 """
@@ -19,23 +31,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import as_float_array, check_distribution, check_int, check_policy
+from .._validate import (as_float_array, as_generator, check_int, check_policy,
+                         check_unit_interval)
 from ..dp.optimality import greedy_actions
 from ..mdp import FiniteMDP, _bool_mask, _check_mdp
+from ._common import check_start
 
 __all__ = [
+    "MCBasicResult",
+    "MCControlResult",
+    "MCPredictionResult",
+    "OffPolicyMCResult",
     "epsilon_greedy_policy",
-    "incremental_mean",
     "first_visit_mask",
     "importance_ratios",
-    "MCPredictionResult",
-    "MCControlResult",
-    "MCBasicResult",
-    "OffPolicyMCResult",
-    "mc_prediction",
+    "incremental_mean",
     "mc_basic",
-    "mc_exploring_starts",
     "mc_epsilon_greedy",
+    "mc_exploring_starts",
+    "mc_prediction",
     "off_policy_mc_prediction",
 ]
 
@@ -152,21 +166,8 @@ def importance_ratios(pi, beta, states, actions, mask=None) -> np.ndarray:
 
 
 # -- validation -----------------------------------------------------------------------------
-def _rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {rng!r}")
-
-
 def _check_epsilon(epsilon) -> float:
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
-        raise TypeError(f"epsilon must be a real number in [0, 1], got {epsilon!r}")
-    e = float(epsilon)
-    if not np.isfinite(e) or not 0.0 <= e <= 1.0:
-        raise ValueError(f"epsilon is {epsilon!r}, expected a number in [0, 1]")
-    return e
+    return check_unit_interval(epsilon, "epsilon", "an exploration rate")
 
 
 def epsilon_greedy_policy(q, epsilon, allowed=None) -> np.ndarray:
@@ -201,10 +202,6 @@ def epsilon_greedy_policy(q, epsilon, allowed=None) -> np.ndarray:
     return pi
 
 
-def _check_runs(n_runs):
-    return 1 if n_runs is None else check_int(n_runs, "n_runs", 1)
-
-
 def _allowed(mdp) -> np.ndarray:
     allowed = getattr(mdp, "allowed", None)
     if allowed is None:
@@ -212,165 +209,344 @@ def _allowed(mdp) -> np.ndarray:
     return np.asarray(allowed, dtype=bool)
 
 
-def _start_sampler(mdp, s0, rho0, name_rho="rho0"):
-    """A function ``n, rng -> start states (n,)`` from ``s0`` or ``rho0``."""
-    S = mdp.n_states
-    if s0 is not None:
-        if rho0 is not None:
-            raise ValueError("give rho0 or s0, not both")
-        if isinstance(s0, bool) or not isinstance(s0, numbers.Integral):
-            raise ValueError(f"s0 is {s0!r}, expected an integer state in [0, {S - 1}]")
-        if not 0 <= s0 < S:
-            raise ValueError(f"s0 is {s0}, expected a state of the MDP in [0, {S - 1}]")
-        if mdp.terminal[s0]:
-            raise ValueError(f"s0 is {s0}, a terminal state: an episode from it has no step")
-        s0 = int(s0)
-        return lambda n, rng: np.full(n, s0)
-    if rho0 is None:
-        live = (~mdp.terminal).astype(float)
-        rho0 = live / live.sum()
-    rho0 = check_distribution(rho0, S, name_rho)
-    cdf = np.cumsum(rho0)
-    cdf[-1] = 1.0
-    return lambda n, rng: np.searchsorted(cdf, rng.random(n), side="right").clip(0, S - 1)
+def _check_trace(trace, S):
+    if trace is None:
+        return None
+    if isinstance(trace, bool) or not isinstance(trace, numbers.Integral) or not 0 <= trace < S:
+        raise ValueError(f"trace is {trace!r}, expected a state in [0, {S - 1}]")
+    return int(trace)
 
 
-def _max_steps(mdp, max_steps):
-    if max_steps is None:
-        if not mdp.terminal.any():
-            raise ValueError("max_steps is None but the MDP has no terminal state: give the "
-                             "episode length max_steps (returns are truncated there)")
-        return MAX_EPISODE_STEPS, True
-    return check_int(max_steps, "max_steps", 1), False
+class _Setup:
+    """The calling convention shared by the learners, validated: ``N`` episodes
+    per run, ``runs`` runs, the generator ``rng`` and its halves, the start
+    states ``start(h)`` (one per half-uniform in ``h``, from ``s0`` or ``rho0``),
+    the episode length ``T`` and whether an episode must end before it
+    (``must_end``, when ``max_steps`` is None)."""
+
+    def __init__(self, mdp, n_episodes, rng, s0, rho0, n_runs, max_steps):
+        _check_mdp(mdp)
+        self.N = check_int(n_episodes, "n_episodes", 1)
+        self.runs = 1 if n_runs is None else check_int(n_runs, "n_runs", 1)
+        self.rng = as_generator(rng)
+        self.halves = _Halves(self.rng)
+        s0, rho0 = check_start(mdp, s0, rho0, terminal_mass=True)
+        if s0 is not None:
+            self.rho0 = np.zeros(mdp.n_states)
+            self.rho0[s0] = 1.0
+            self.start = lambda h: np.full(h.size, s0)
+        else:
+            self.rho0 = rho0
+            table = _Table(rho0[None, :])
+            self.start = lambda h: table.outcome[table.draw(0, h)]
+        if max_steps is None:
+            if not mdp.terminal.any():
+                raise ValueError("max_steps is None but the MDP has no terminal state: give the "
+                                 "episode length max_steps (returns are truncated there)")
+            self.T, self.must_end = MAX_EPISODE_STEPS, True
+        else:
+            self.T, self.must_end = check_int(max_steps, "max_steps", 1), False
+
+    def batches(self, law, chain, progress, desc, ratio=None):
+        """``(lo, hi, steps)`` over the ``runs * N`` independent episodes of a fixed
+        policy, in chunks; episode ``e`` belongs to run ``e % runs``."""
+        total = self.runs * self.N
+        bar = progress_bar(total, progress, desc=desc, unit="episodes")
+        for lo in range(0, total, CHUNK):
+            hi = min(total, lo + CHUNK)
+            s = self.start(self.halves.take(hi - lo))
+            yield lo, hi, _sample_steps(law, chain, s, self.halves, self.rng, self.T,
+                                        self.must_end, ratio)
+            bar.update(hi - lo)
+        bar.close()
+
+    def start_pairs(self, law):
+        """The exploring starts with their first transition: ``S_0`` from ``rho0`` (or
+        ``s0``), ``A_0`` uniform over the actions available in ``S_0``, ``S_1`` from the
+        law, as the bounds of one row over the law's outcomes ``j`` (in their order, so
+        that ``searchsorted(bounds, h, side="right")`` is ``j``; see :class:`_Table`)."""
+        pair = self.rho0[:, None] * law.allowed / np.maximum(law.n_allowed, 1)[:, None]
+        row = law.table.row
+        p = pair.ravel()[row] * law.P.reshape(row.size // law.table.K, -1)[row, law.nxt]
+        bounds = 0.5 * np.cumsum(p)
+        bounds[np.flatnonzero(p > 0)[-1]:] = 0.75       # the last outcome drawn has mass
+        return bounds
+
+    def per_run(self, x):
+        """A per-episode array in chunk order (episode ``e`` at ``e``) as ``(runs, N)``."""
+        return x.reshape(self.N, self.runs).T
 
 
 # -- the environment's law, and episodes in lockstep ----------------------------------------
+class _Halves:
+    """Uniform numbers on ``[0, 1/2)`` (``u / 2`` for ``u ~ U[0, 1)``, exact in binary),
+    drawn from ``rng`` in blocks so that a time step takes a slice, not a call of the
+    generator. Halves are what :meth:`_Table.draw` consumes."""
+
+    BLOCK = 1 << 16
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.buf = np.empty(0)
+        self.pos = 0
+
+    def take(self, n: int) -> np.ndarray:
+        pos = self.pos
+        if pos + n > self.buf.size:
+            self.buf = self.rng.random(max(self.BLOCK, n))
+            self.buf *= 0.5
+            pos = 0
+        self.pos = pos + n
+        return self.buf[pos:pos + n]
+
+
+class _Table:
+    """Inverse-CDF sampling of one outcome per row, for a whole batch of rows in one call.
+
+    ``probs[r, m]`` is the probability of outcome ``m`` in row ``r``. Only the
+    outcomes with positive probability are kept, ``K`` per row (padded); the
+    flat array ``bounds`` holds ``r + c_k / 2`` with ``c_k`` the cumulative
+    probabilities of row ``r``, except that the row's last outcome (and the
+    padding) gets ``r + 3/4``. For ``h`` uniform on ``[0, 1/2)``,
+    ``searchsorted(bounds, r + h, side="right")`` is then the flat index
+    ``r * K + k`` of the outcome with ``c_{k-1} <= 2h < c_k``: the rows never
+    overlap, so one call draws every row of the batch, whatever its row.
+    ``outcome`` maps a flat index back to the column ``m`` of ``probs``.
+    """
+
+    def __init__(self, probs: np.ndarray):
+        R = probs.shape[0]
+        support = probs > 0
+        n_out = support.sum(axis=1)
+        K = max(int(n_out.max()), 1)
+        order = np.argsort(~support, axis=1, kind="stable")[:, :K]        # outcomes first
+        c = np.cumsum(np.take_along_axis(probs, order, axis=1), axis=1)
+        c[np.arange(K) >= np.maximum(n_out - 1, 0)[:, None]] = 1.5       # last outcome: 3/4
+        self.K = K
+        self.bounds = (np.arange(R)[:, None] + 0.5 * c).ravel()
+        self.row = np.repeat(np.arange(R), K)
+        self.outcome = order.ravel()
+        self._inner = np.where(c[:, :K - 1] < 1.5, c[:, :K - 1], np.inf)
+        self._guide = False                               # built at the first large draw
+
+    @property
+    def guide(self):
+        if self._guide is False:
+            self._guide = _guide(self._inner, self.K)
+        return self._guide
+
+    def draw(self, rows, h):
+        """Flat outcome indices of ``rows`` from halves ``h`` (one per row)."""
+        if h.size < GUIDED or self.guide is None:
+            return self.bounds.searchsorted(rows + h, side="right")
+        M, lo, cut = self.guide
+        hb = h * (2 * M)                                  # u * M, exact (M a power of 2)
+        idx = rows * M + hb.astype(np.int64)              # the bin of u in its row
+        return lo[idx] + (hb >= cut[idx])
+
+
+#: Batches of at least this many draws use the guide tables (linear passes instead of a
+#: binary search per draw, which costs a branch misprediction per level).
+GUIDED = 1024
+
+
+def _guide(inner, K, max_cells=1 << 20):
+    """Guide tables for :meth:`_Table.draw`: with ``M`` bins of width ``1/M`` per row,
+    chosen so that no bin has two inner bounds ``c_i`` strictly inside it, the
+    outcome of ``u`` is ``lo + (u >= cut)``: ``lo`` the outcome at the bin's start,
+    ``cut`` the one bound inside the bin (``inf`` if none). Returns ``(M, lo, cut * M)``
+    (``lo`` as flat outcome indices), or None when no ``M`` with ``R * M <= max_cells``
+    separates the bounds (probabilities too small)."""
+    R = inner.shape[0]
+    M = 2
+    while R * M <= max_cells:
+        f = np.floor(inner * M)
+        interior = np.isfinite(inner) & (f != inner * M)
+        clash = interior[:, 1:] & interior[:, :-1] & (f[:, 1:] == f[:, :-1])
+        if not clash.any():
+            break
+        M *= 2
+    else:
+        return None
+    start = np.arange(M) / M                                              # bin starts
+    off = 2.0 * np.arange(R)[:, None]                       # rows apart, as in _Table.bounds
+    flat = (off + np.minimum(inner, 1.5)).ravel()
+    lo = flat.searchsorted(off + start, side="right") - np.arange(R)[:, None] * (K - 1)
+    nxt = np.take_along_axis(np.concatenate([inner, np.full((R, 1), np.inf)], axis=1),
+                             lo, axis=1)                                  # next bound
+    cut = np.where(nxt < (start + 1 / M)[None, :], nxt, np.inf)
+    lo_flat = (np.arange(R)[:, None] * K + lo).ravel()
+    return M, lo_flat, (cut * M).ravel()
+
+
 class _Law:
-    """Sampling tables of an MDP: successors and their cumulative probabilities
-    per ``(s, a)`` (only the reachable ones, so a draw compares a few numbers),
-    the reward of each successor (the reward law ``R_next``) and its noise,
-    all flat so that a step is a few one-dimensional gathers."""
+    """The MDP as sampling tables: one draw of ``table`` gives, for a batch of
+    pairs ``(s, a)`` (row ``s * A + a``), the next states ``nxt`` and the
+    rewards ``rew`` (the reward law ``R_next``; its noise ``reward_std`` is
+    added by the caller). A terminal state is made absorbing with reward 0, so
+    that finished episodes can keep stepping in lockstep at no cost to the
+    estimates (their steps are masked by ``live_sa``)."""
 
     def __init__(self, mdp: FiniteMDP):
-        P = mdp.P
         S, A = mdp.n_states, mdp.n_actions
-        support = P > 0
-        K = int(support.sum(axis=2).max())
-        order = np.argsort(~support, axis=2, kind="stable")[:, :, :K]   # successors first
-        probs = np.take_along_axis(P, order, axis=2)
-        cdf = np.cumsum(probs, axis=2)
-        cdf[..., -1] = np.inf                                            # no round-off overrun
-        R_next = getattr(mdp, "R_next", None)
-        if R_next is None:
-            R_next = np.broadcast_to(mdp.R[:, :, None], P.shape)
-        rew = np.take_along_axis(np.asarray(R_next, dtype=float), order, axis=2)
-        self.K = K
-        self.succ = order.reshape(-1)                 # index (s * A + a) * K + j
-        self.rew = rew.reshape(-1)
-        self.cdf = cdf[..., :-1].reshape(S * A, K - 1)  # the last bound is +inf
-        std = getattr(mdp, "reward_std", None)
-        self.std = None if std is None or not np.any(std) else np.asarray(std, dtype=float)
-        self.A = A
-        self.S = S
-        self.terminal = mdp.terminal
+        P = mdp.P.copy()
+        term = np.flatnonzero(mdp.terminal)
+        P[term] = 0.0
+        P[term, :, term] = 1.0
+        R_next = np.asarray(mdp.R_next, dtype=float).reshape(S * A, S)
+        self.table = _Table(P.reshape(S * A, S))
+        self.nxt = self.table.outcome
+        self.rew = R_next[self.table.row, self.nxt]
+        self.rew[np.repeat(mdp.terminal, A)[self.table.row]] = 0.0
+        std = np.asarray(mdp.reward_std, dtype=float).reshape(-1)
+        self.std = std if std.any() else None
+        self.S, self.A, self.P, self.R_next = S, A, P, R_next
         self.gamma = mdp.gamma
+        self.terminal = mdp.terminal
+        self.live = ~mdp.terminal
+        self.live_sa = np.repeat(self.live, A)
+        self.live_j = self.live_sa[self.table.row]       # the pair of outcome j is live
         allowed = _allowed(mdp)
         self.allowed = allowed
         self.n_allowed = allowed.sum(axis=1)
         self.all_allowed = bool(allowed.all())
         self.allowed_idx = np.argsort(~allowed, axis=1, kind="stable")
+        self.acyclic = _acyclic(P, self.live)
 
-    def step(self, s, a, u):
-        """Next states and rewards of ``(s, a)`` from uniforms ``u`` (one per pair)."""
-        sa = s * self.A + a
-        if self.K == 1:
-            k = sa
-        else:
-            k = sa * self.K + (self.cdf[sa] <= u[:, None]).sum(axis=1)
-        return self.succ[k], self.rew[k]
+    def chain(self, pi) -> _Chain:
+        """The sampling table of the pairs ``(A_t, S_{t+1})`` under a fixed policy ``pi``."""
+        return _Chain(self, pi)
 
-    def noise(self, s, a, rng):
-        return 0.0 if self.std is None else self.std[s, a] * rng.standard_normal(s.size)
-
-    def random_allowed(self, s, u):
-        """A uniformly random available action in each state of ``s``, from uniforms ``u``."""
+    def random_allowed(self, s, h):
+        """A uniformly random available action in each state of ``s``, from halves ``h``."""
         if self.all_allowed:
-            return (u * self.A).astype(np.int64)
-        k = (u * self.n_allowed[s]).astype(np.int64)
+            return (h * (2 * self.A)).astype(np.int64)
+        k = (h * 2 * self.n_allowed[s]).astype(np.int64)
         return self.allowed_idx[s, k]
+
+    def noise(self, sa, rng):
+        """The reward noise of the pairs ``sa`` (0 when the reward law is deterministic)."""
+        return 0.0 if self.std is None else self.std[sa] * rng.standard_normal(np.shape(sa))
+
+
+class _Chain:
+    """One draw per step under a fixed policy ``pi``: the row is the state
+    ``s``, the outcome the pair ``(a, s')`` with probability ``pi(a|s) p(s'|s, a)``;
+    ``sa``, ``nxt`` and ``rew`` of the outcome are looked up by its flat index."""
+
+    def __init__(self, law: _Law, pi):
+        S, A = law.S, law.A
+        joint = (np.asarray(pi, dtype=float)[:, :, None] * law.P).reshape(S, A * S)
+        joint[law.terminal] = 0.0
+        joint[law.terminal, 0] = 1.0                  # absorbing: never recorded
+        self.table = _Table(joint)
+        a, s2 = np.divmod(self.table.outcome, S)
+        self.sa = self.table.row * A + a
+        self.nxt = s2
+        self.rew = law.R_next[self.sa, s2]
+
+
+def _acyclic(P, live) -> bool:
+    """Whether no state can be visited twice in an episode: the graph of the
+    transitions between non-terminal states (under any action) has no cycle.
+    Then every visit is a first visit (blackjack: the hand only grows)."""
+    if live.size > 4096:
+        return False
+    edge = (P > 0).any(axis=1) & live[:, None] & live[None, :]
+    indeg = edge.sum(axis=0)
+    left = live.copy()
+    while True:
+        free = left & (indeg == 0)
+        if not free.any():
+            return not left.any()
+        left &= ~free
+        indeg = indeg - edge[free].sum(axis=0)
+
+
+def _first_visits(code) -> np.ndarray:
+    """Boolean mask of the first occurrence of each value of ``code`` (a flat array in
+    time order): a stable sort puts the earliest occurrence of each value first."""
+    order = np.argsort(code, kind="stable")
+    sc = code[order]
+    first = np.empty(code.size, dtype=bool)
+    first[order] = np.concatenate(([True], sc[1:] != sc[:-1]))
+    return first
 
 
 @dataclass(frozen=True)
-class _Episodes:
-    states: np.ndarray      # (n, T), -1 after the end
-    actions: np.ndarray     # (n, T), -1 after the end
-    rewards: np.ndarray     # (n, T), rewards[:, t] = R_{t+1}, 0 after the end
-    mask: np.ndarray        # (n, T)
+class _Steps:
+    """The steps of a batch of ``n`` episodes, flat and in time order (all the
+    steps ``t = 0`` first, then ``t = 1``, ...)."""
+
+    episode: np.ndarray     # episode of each step
+    sa: np.ndarray          # s * A + a
+    returns: np.ndarray     # G_t
+    ratios: np.ndarray | None   # rho_{t:T-1} (off-policy)
+    g0: np.ndarray          # (n,) G_0 of each episode (0 for an episode without steps)
     lengths: np.ndarray     # (n,)
-    returns: np.ndarray     # (n, T), G_t (0 after the end)
 
 
-def _rollout(law: _Law, s, rng, choose, max_steps, must_end, a0=None) -> _Episodes:
-    """Run ``len(s)`` episodes in lockstep from start states ``s``.
-
-    ``choose(s, idx, u)`` gives the actions of the live episodes ``idx`` in
-    states ``s`` from uniforms ``u``; ``a0`` optional first actions (exploring starts).
-    """
+def _sample_steps(law, chain, s, halves, rng, max_steps, must_end, ratio=None,
+                  a0=None) -> _Steps:
+    """Run ``len(s)`` episodes of a fixed policy from start states ``s``, in lockstep:
+    one draw from the ``chain`` table per step for the episodes still running (the
+    finished ones leave the batch); ``a0`` optional first actions (exploring starts).
+    ``ratio`` (``S * A``): per-step importance ratios to multiply into ``rho_{t:T-1}``."""
     n = s.size
-    s = s.copy()
-    alive = ~law.terminal[s]
-    width = min(max_steps, 8)
-    # time-major buffers (one contiguous row per step), doubled when full
-    states = np.full((width, n), -1)
-    actions = np.full((width, n), -1)
-    rewards = np.zeros((width, n))
-    idx = np.flatnonzero(alive)
-    t = 0
-    while t < max_steps and idx.size:
-        if t == width:
-            extra = min(width, max_steps - width)
-            states = np.concatenate([states, np.full((extra, n), -1)])
-            actions = np.concatenate([actions, np.full((extra, n), -1)])
-            rewards = np.concatenate([rewards, np.zeros((extra, n))])
-            width += extra
-        st = s[idx]
-        u = rng.random((2, idx.size))
-        a = a0[idx] if (t == 0 and a0 is not None) else choose(st, idx, u[0])
-        s2, r = law.step(st, a, u[1])
+    idx = np.flatnonzero(law.live[s])
+    s = s[idx]
+    steps = []
+    while idx.size and len(steps) < max_steps:
+        h = halves.take(idx.size)                   # (unused when the step is deterministic)
+        if a0 is not None and not steps:
+            j = law.table.draw(s * law.A + a0[idx], h)
+            sa, nxt, rew = law.table.row[j], law.nxt[j], law.rew[j]
+        else:
+            j = s if chain.table.K == 1 else chain.table.draw(s, h)
+            sa, nxt, rew = chain.sa[j], chain.nxt[j], chain.rew[j]
         if law.std is not None:
-            r = r + law.noise(st, a, rng)
-        states[t, idx] = st
-        actions[t, idx] = a
-        rewards[t, idx] = r
-        s[idx] = s2
-        live = ~law.terminal[s2]
+            rew = rew + law.noise(sa, rng)
+        steps.append((idx, sa, rew))
+        s = nxt
+        live = law.live[s]
         if not live.all():
             idx = idx[live]
-        t += 1
+            s = s[live]
     if must_end and idx.size:
         raise ValueError(f"{idx.size} episode(s) did not end within {max_steps} steps; "
                          "give max_steps to truncate them, or a policy that reaches a terminal "
                          "state")
-    G = np.empty((t, n))
+    # returns (and ratios) backwards: acc[e] holds G_{t+1} of episode e (0 after its end)
     acc = np.zeros(n)
-    for k in range(t - 1, -1, -1):
-        acc = rewards[k] + law.gamma * acc
-        G[k] = acc
-    states = np.ascontiguousarray(states[:t].T)
-    actions = np.ascontiguousarray(actions[:t].T)
-    rewards = np.ascontiguousarray(rewards[:t].T)
-    G = np.ascontiguousarray(G.T)
-    mask = states >= 0
-    return _Episodes(states, actions, rewards, mask, mask.sum(axis=1), G)
+    wacc = None if ratio is None else np.ones(n)
+    G, W = [None] * len(steps), [None] * len(steps)
+    for t in range(len(steps) - 1, -1, -1):
+        idx, sa, rew = steps[t]
+        g = acc[idx]
+        g *= law.gamma
+        g += rew
+        acc[idx] = g
+        G[t] = g
+        if ratio is not None:
+            w = wacc[idx] * ratio[sa]
+            wacc[idx] = w
+            W[t] = w
+    if not steps:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Steps(empty, empty, np.zeros(0), None if ratio is None else np.zeros(0), acc,
+                      np.zeros(n, dtype=np.int64))
+    episode = np.concatenate([x[0] for x in steps])
+    return _Steps(episode, np.concatenate([x[1] for x in steps]), np.concatenate(G),
+                  None if ratio is None else np.concatenate(W), acc,
+                  np.bincount(episode, minlength=n))
 
 
-def _policy_chooser(pi):
-    """Actions drawn from a fixed policy ``(S, A)``."""
-    cdf = np.cumsum(pi, axis=1)[:, :-1]            # the last bound is 1: never exceeded
-
-    def choose(s, idx, u):
-        return (cdf[s] <= u[:, None]).sum(axis=1)
-    return choose
+def _returns(G, gamma) -> np.ndarray:
+    """Turn the rewards ``G[t] = R_{t+1}`` (time first, 0 after an episode's end) into the
+    returns ``G_t = R_{t+1} + gamma G_{t+1}``, in place."""
+    for t in range(G.shape[0] - 2, -1, -1):
+        G[t] += G[t + 1] if gamma == 1.0 else gamma * G[t + 1]
+    return G
 
 
 def _check_pi_allowed(mdp, pi, name):
@@ -412,19 +588,6 @@ class MCPredictionResult:
     trace: np.ndarray | None
 
 
-def _check_trace(trace, S):
-    if trace is None:
-        return None
-    if isinstance(trace, bool) or not isinstance(trace, numbers.Integral) or not 0 <= trace < S:
-        raise ValueError(f"trace is {trace!r}, expected a state in [0, {S - 1}]")
-    return int(trace)
-
-
-def _chunks(total, size):
-    for lo in range(0, total, size):
-        yield lo, min(total, lo + size)
-
-
 def mc_prediction(mdp: FiniteMDP, pi, n_episodes: int, *, rng, first_visit: bool = True,
                   s0=None, rho0=None, n_runs=None, max_steps=None, trace=None,
                   progress: bool = False) -> MCPredictionResult:
@@ -464,59 +627,44 @@ def mc_prediction(mdp: FiniteMDP, pi, n_episodes: int, *, rng, first_visit: bool
     MDP's ``gamma``; with ``max_steps`` they are truncated, which biases them
     by at most ``gamma^T R_max / (1 - gamma)``.
     """
-    _check_mdp(mdp)
+    run = _Setup(mdp, n_episodes, rng, s0, rho0, n_runs, max_steps)
     S, A = mdp.n_states, mdp.n_actions
     pi = check_policy(pi, S, A)
     _check_pi_allowed(mdp, pi, "pi")
-    N = check_int(n_episodes, "n_episodes", 1)
-    runs = _check_runs(n_runs)
-    rng = _rng(rng)
-    start = _start_sampler(mdp, s0, rho0)
-    T, must_end = _max_steps(mdp, max_steps)
     trace = _check_trace(trace, S)
     law = _Law(mdp)
-    choose = _policy_chooser(pi)
-    sum_v = np.zeros(runs * S)
-    cnt_v = np.zeros(runs * S)
-    sum_q = np.zeros(runs * S * A)
-    cnt_q = np.zeros(runs * S * A)
-    ep_ret = np.zeros(runs * N)
-    ep_len = np.zeros(runs * N, dtype=int)
-    tr_sum = np.zeros(runs * N)
-    tr_cnt = np.zeros(runs * N)
-    total = runs * N                   # episode e belongs to run e % runs, episode e // runs
-    bar = progress_bar(total, progress, desc="MC prediction", unit="episodes")
-    for lo, hi in _chunks(total, CHUNK):
-        eps = _rollout(law, start(hi - lo, rng), rng, choose, T, must_end)
-        e = np.arange(lo, hi)[:, None]
-        run = e % runs
-        m = eps.mask
-        ep_ret[lo:hi] = eps.returns[:, 0] if eps.returns.shape[1] else 0.0
-        ep_len[lo:hi] = eps.lengths
-        mv = first_visit_mask(eps.states, m) if first_visit else m
-        mq = first_visit_mask(eps.states * A + eps.actions, m) if first_visit else m
-        kv = (run * S + eps.states)[mv]
-        sum_v += np.bincount(kv, eps.returns[mv], runs * S)
-        cnt_v += np.bincount(kv, minlength=runs * S)
-        kq = (run * S * A + eps.states * A + eps.actions)[mq]
-        sum_q += np.bincount(kq, eps.returns[mq], runs * S * A)
-        cnt_q += np.bincount(kq, minlength=runs * S * A)
+    runs, N = run.runs, run.N
+    sum_v, cnt_v = np.zeros(runs * S), np.zeros(runs * S)
+    sum_q, cnt_q = np.zeros(runs * S * A), np.zeros(runs * S * A)
+    ep_ret, ep_len = np.zeros(runs * N), np.zeros(runs * N, dtype=int)
+    tr_sum, tr_cnt = np.zeros(runs * N), np.zeros(runs * N)
+    screen = first_visit and not law.acyclic      # else every visit is a first visit
+    for lo, hi, st in run.batches(law, law.chain(pi), progress, "MC prediction"):
+        ep_ret[lo:hi], ep_len[lo:hi] = st.g0, st.lengths
+        e, G = st.episode, st.returns
+        state = st.sa // A
+        kv = (e + lo) % runs * S + state                      # run * S + s
+        kq = kv * A + st.sa % A                               # run * S * A + s * A + a
+        mv = _first_visits(e * S + state) if screen else slice(None)
+        mq = _first_visits(e * (S * A) + st.sa) if screen else slice(None)
+        sum_v += np.bincount(kv[mv], G[mv], runs * S)
+        cnt_v += np.bincount(kv[mv], minlength=runs * S)
+        sum_q += np.bincount(kq[mq], G[mq], runs * S * A)
+        cnt_q += np.bincount(kq[mq], minlength=runs * S * A)
         if trace is not None:
-            hit = mv & (eps.states == trace)
-            tr_sum[lo:hi] = np.where(hit, eps.returns, 0.0).sum(axis=1)
-            tr_cnt[lo:hi] = hit.sum(axis=1)
-        bar.update(hi - lo)
-    bar.close()
+            hit = state == trace
+            if screen:
+                hit &= mv
+            tr_sum[lo:hi] = np.bincount(e[hit], G[hit], hi - lo)
+            tr_cnt[lo:hi] = np.bincount(e[hit], minlength=hi - lo)
     with np.errstate(invalid="ignore", divide="ignore"):
         v = (sum_v / cnt_v).reshape(runs, S)
         q = (sum_q / cnt_q).reshape(runs, S, A)
         tr = None
         if trace is not None:
-            # episode index e = k * runs + run  ->  (runs, N) after a transpose
-            c = np.cumsum(tr_cnt.reshape(N, runs), axis=0)
-            tr = (np.cumsum(tr_sum.reshape(N, runs), axis=0) / c).T
-    out = MCPredictionResult(v, q, cnt_v.reshape(runs, S), ep_ret.reshape(N, runs).T,
-                             ep_len.reshape(N, runs).T, tr)
+            tr = np.cumsum(run.per_run(tr_sum), axis=1) / np.cumsum(run.per_run(tr_cnt), axis=1)
+    out = MCPredictionResult(v, q, cnt_v.reshape(runs, S), run.per_run(ep_ret),
+                             run.per_run(ep_len), tr)
     return _squeeze(out, n_runs)
 
 
@@ -587,7 +735,8 @@ def mc_basic(mdp: FiniteMDP, n_iter: int, *, episode_length: int, rng, n_episode
     K = check_int(n_iter, "n_iter", 1)
     L = check_int(episode_length, "episode_length", 1)
     M = check_int(n_episodes, "n_episodes", 1)
-    rng = _rng(rng)
+    rng = as_generator(rng)
+    halves = _Halves(rng)
     law = _Law(mdp)
     allowed = law.allowed
     if pi0 is None:
@@ -610,11 +759,12 @@ def mc_basic(mdp: FiniteMDP, n_iter: int, *, episode_length: int, rng, n_episode
     values = []
     q = np.zeros((S, A))
     for _ in range(K):
-        act = actions
-        eps = _rollout(law, s_start, rng, lambda s, i, u: act[s], L, False, a0=a_start)
-        g0 = eps.returns[:, 0]
+        one_hot = np.zeros((S, A))
+        one_hot[np.arange(S), actions] = 1.0
+        steps = _sample_steps(law, law.chain(one_hot), s_start, halves, rng, L, False,
+                              a0=a_start)
         q = np.zeros((S, A))
-        np.add.at(q, (s_start, a_start), g0 / M)
+        np.add.at(q, (s_start, a_start), steps.g0 / M)
         actions = np.where(live, _greedy(q, allowed), actions)
         policies.append(actions.copy())
         values.append(np.where(live, np.where(allowed, q, -np.inf).max(axis=1), 0.0))
@@ -649,60 +799,139 @@ class MCControlResult:
     episode_lengths: np.ndarray
 
 
-def _mc_control(mdp, N, runs, rng, start, T, must_end, epsilon, first_visit, exploring,
-                progress, desc):
+def _greedy_update(cols, gsa, rows, row_sa, neg):
+    """Make ``gsa[z] = s * A + argmax_a q(z, a)`` (the greedy pair of row
+    ``z = run * S + s``, ties to the lowest index) in the rows ``rows``; ``cols[a]``
+    is the column ``q[:, a]`` of the ``(runs * S, A)`` table and ``neg[a]`` the
+    same column of -inf on unavailable actions (or None): one gather per action,
+    not NumPy's row-wise argmax (a call per row when rows are short)."""
+    if len(cols) == 2 and neg is None:
+        gsa[rows] = row_sa[rows] + (cols[1][rows] > cols[0][rows])
+        return
+    best = cols[0][rows] if neg is None else cols[0][rows] + neg[0][rows]
+    arg = np.zeros(rows.size, dtype=np.int64)
+    for a in range(1, len(cols)):
+        qa = cols[a][rows] if neg is None else cols[a][rows] + neg[a][rows]
+        better = qa > best
+        if a < len(cols) - 1:
+            np.copyto(best, qa, where=better)
+        arg[better] = a
+    gsa[rows] = row_sa[rows] + arg
+
+
+def _mc_control(mdp, run: _Setup, epsilon, first_visit, exploring, progress, desc):
+    """Episodes in lockstep across runs, one after another within a run.
+
+    A step is a handful of whole-batch calls: the greedy pair of each run's
+    state from the table ``gsa`` (or an exploring one), one draw from the law.
+    Finished episodes keep stepping in their absorbing terminal states (at no
+    cost to the estimates: those steps are left out of the update) until every
+    run's episode is over. Then the returns are averaged into ``q`` and the
+    policy is made greedy in the states visited.
+    """
     law = _Law(mdp)
-    S, A = mdp.n_states, mdp.n_actions
-    allowed = law.allowed
-    sums = np.zeros(runs * S * A)
-    cnts = np.zeros(runs * S * A)
-    q = np.zeros(runs * S * A)
-    neg = np.where(allowed, 0.0, -np.inf).reshape(-1)   # -inf on unavailable actions
-    greedy = np.tile(np.argmax(neg.reshape(S, A), axis=1), runs)   # (runs * S,)
-    ep_ret = np.zeros((runs, N))
-    ep_len = np.zeros((runs, N), dtype=int)
-    run_base = np.arange(runs)[:, None] * (S * A)
-    neg_runs = np.tile(neg, runs).reshape(runs * S, A)
+    S, A, n, halves, tab = law.S, law.A, run.runs, run.halves, law.table
+    size = n * S * A
+    sums, cnts, q = np.zeros(size), np.zeros(size), np.zeros(size)
+    cols = [q.reshape(n * S, A)[:, a] for a in range(A)]
+    neg = None if law.all_allowed else list(np.tile(np.where(law.allowed, 0.0, -np.inf), (n, 1)).T)
+    shift = A.bit_length() - 1 if A & (A - 1) == 0 else None   # cm // A as a shift
+    row_sa = np.tile(np.arange(S) * A, n)               # s * A of row z = run * S + s
+    gsa = row_sa + np.tile(law.allowed_idx[:, 0], n)    # greedy pair s * A + a of row z
+    all_rows = np.arange(n * S)
+    rowbase = np.arange(n) * S
+    codebase = np.arange(n) * (S * A)
+    ep_ret = np.zeros((run.N, n))
+    ep_len = np.zeros((run.N, n), dtype=int)
+    has_term = bool(mdp.terminal.any())
+    unique = first_visit or law.acyclic     # no live pair twice in an episode's update
+    screen = first_visit and not law.acyclic
+    explore_scale = 2 * A / epsilon if epsilon > 0 else 0.0
+    pairs = run.start_pairs(law) if exploring else None
 
-    def choose(s, idx, u):                             # one uniform per step and episode
-        a = greedy[idx * S + s]
+    def choose(s):                                      # the behaviour pairs s * A + a
+        sa = gsa[rowbase + s]
         if epsilon > 0:
-            explore = u < epsilon                      # then u / epsilon is uniform on [0, 1)
-            a = np.where(explore, law.random_allowed(s, np.minimum(u / epsilon, 0.999999)), a)
-        return a
+            h = halves.take(n)
+            if law.all_allowed:                         # kk < A exactly when 2h < epsilon
+                kk = (h * explore_scale).astype(np.int64)
+                sa = np.where(kk < A, s * A + kk, sa)
+            else:
+                kk = (h * (2 / epsilon) * law.n_allowed[s]).astype(np.int64).clip(0, A - 1)
+                sa = np.where(h < epsilon / 2, s * A + law.allowed_idx[s, kk], sa)
+        return sa
 
-    bar = progress_bar(N, progress, desc=desc, unit="episodes")
-    for k in range(N):
-        s = start(runs, rng)
-        a0 = law.random_allowed(s, rng.random(runs)) if exploring else None
-        eps = _rollout(law, s, rng, choose, T, must_end, a0=a0)
-        m = eps.mask
-        key = eps.states * A + eps.actions
-        if first_visit:
-            m = first_visit_mask(key, m)
-        kq = (run_base + key)[m]
-        if first_visit:               # keys are distinct within an episode and across runs
-            sums[kq] += eps.returns[m]
-            cnts[kq] += 1.0
+    nxt, live_s, take, T = law.nxt, law.live, halves.take, run.T
+    draw = (lambda sa: sa) if tab.K == 1 else (lambda sa: tab.draw(sa, take(n)))   # j
+    bar = progress_bar(run.N, progress, desc=desc, unit="episodes")
+    for k in range(run.N):
+        if exploring:                                   # a random (S_0, A_0) and S_1
+            j = pairs.searchsorted(take(n), side="right")
         else:
-            sums += np.bincount(kq, eps.returns[m], runs * S * A)
-            cnts += np.bincount(kq, minlength=runs * S * A)
+            j = draw(choose(run.start(take(n))))
+        js = []
+        while True:
+            js.append(j)
+            s = nxt[j]
+            # (not checked after the first step, when some run almost surely goes on: an
+            # extra step in the absorbing terminal states changes nothing)
+            if has_term and len(js) > 1 and not np.count_nonzero(live_s[s]):
+                break
+            if len(js) == T:
+                if run.must_end:
+                    raise ValueError(f"{int(live_s[s].sum())} episode(s) did not end within "
+                                     f"{T} steps; give max_steps to truncate them, or a "
+                                     "policy that reaches a terminal state")
+                break
+            j = draw(gsa[rowbase + s] if epsilon == 0 else choose(s))
+        t = len(js)
+        J = np.array(js)                               # (t, n): the law's outcome of step t
+        G = law.rew[J]                                 # R_{t+1}, then G_t in place
+        if law.std is not None:
+            G += law.noise(tab.row[J], run.rng)
+        _returns(G, law.gamma)
+        ep_ret[k] = G[0]
+        cm = tab.row[J] + codebase                     # run * S * A + s * A + a
+        if has_term:                                   # the steps before the end
+            live = law.live_j[J]
+            ep_len[k] = live.sum(axis=0)
+            cm, gm = cm[live], G[live]
+        else:
+            ep_len[k] = t
+            cm, gm = cm.ravel(), G.ravel()
+        if screen:
+            keep = _first_visits(cm)
+            cm, gm = cm[keep], gm[keep]
+        few = cm.size * 4 < size
+        if unique:                                      # no index twice in cm
+            total = sums[cm] + gm
+            count = cnts[cm] + 1.0
+            sums[cm] = total
+            cnts[cm] = count
+        elif few:
+            np.add.at(sums, cm, gm)
+            np.add.at(cnts, cm, 1.0)
+        else:
+            sums += np.bincount(cm, gm, size)
+            cnts += np.bincount(cm, minlength=size)
         # q(s, a) = average of the returns; the policy improves in the visited states
-        q[kq] = sums[kq] / cnts[kq]
-        rows = kq // A                                 # run * S + s
-        greedy[rows] = np.argmax(q.reshape(runs * S, A)[rows] + neg_runs[rows], axis=1)
-        ep_ret[:, k] = eps.returns[:, 0] if eps.returns.shape[1] else 0.0
-        ep_len[:, k] = eps.lengths
+        if few:
+            q[cm] = total / count if unique else sums[cm] / cnts[cm]
+            _greedy_update(cols, gsa, cm >> shift if shift is not None else cm // A, row_sa,
+                           neg)
+        else:
+            np.divide(sums, cnts, out=q, where=cnts > 0)
+            _greedy_update(cols, gsa, all_rows, row_sa, neg)
         bar.update()
     bar.close()
-    q = q.reshape(runs, S, A)
-    greedy = greedy.reshape(runs, S)
-    policy = np.zeros((runs, S, A))
-    np.put_along_axis(policy, greedy[..., None], 1.0, axis=2)
+    policy = np.zeros(size)
+    policy[codebase.repeat(S) + gsa] = 1.0                # one-hot at the greedy pairs
+    policy = policy.reshape(n, S, A)
     if epsilon > 0:
         n_allowed = np.maximum(law.n_allowed, 1)
-        policy = (1 - epsilon) * policy + epsilon * allowed / n_allowed[:, None]
-    return MCControlResult(q, policy, cnts.reshape(runs, S, A), ep_ret, ep_len)
+        policy = (1 - epsilon) * policy + epsilon * law.allowed / n_allowed[:, None]
+    return MCControlResult(q.reshape(n, S, A), policy, cnts.reshape(n, S, A), ep_ret.T.copy(),
+                           ep_len.T.copy())
 
 
 def mc_exploring_starts(mdp: FiniteMDP, n_episodes: int, *, rng, s0=None, rho0=None,
@@ -735,14 +964,8 @@ def mc_exploring_starts(mdp: FiniteMDP, n_episodes: int, *, rng, s0=None, rho0=N
         First-visit (Sutton and Barto) or every-visit averaging.
     progress : bool
     """
-    _check_mdp(mdp)
-    N = check_int(n_episodes, "n_episodes", 1)
-    runs = _check_runs(n_runs)
-    rng = _rng(rng)
-    start = _start_sampler(mdp, s0, rho0)
-    T, must_end = _max_steps(mdp, max_steps)
-    out = _mc_control(mdp, N, runs, rng, start, T, must_end, 0.0, first_visit, True,
-                      progress, "MC exploring starts")
+    run = _Setup(mdp, n_episodes, rng, s0, rho0, n_runs, max_steps)
+    out = _mc_control(mdp, run, 0.0, first_visit, True, progress, "MC exploring starts")
     return _squeeze(out, n_runs)
 
 
@@ -779,15 +1002,9 @@ def mc_epsilon_greedy(mdp: FiniteMDP, n_episodes: int, *, epsilon: float, rng, s
     first_visit : bool
     progress : bool
     """
-    _check_mdp(mdp)
-    N = check_int(n_episodes, "n_episodes", 1)
+    run = _Setup(mdp, n_episodes, rng, s0, rho0, n_runs, max_steps)
     eps = _check_epsilon(epsilon)
-    runs = _check_runs(n_runs)
-    rng = _rng(rng)
-    start = _start_sampler(mdp, s0, rho0)
-    T, must_end = _max_steps(mdp, max_steps)
-    out = _mc_control(mdp, N, runs, rng, start, T, must_end, eps, first_visit, False,
-                      progress, "MC epsilon-greedy")
+    out = _mc_control(mdp, run, eps, first_visit, False, progress, "MC epsilon-greedy")
     return _squeeze(out, n_runs)
 
 
@@ -853,7 +1070,7 @@ def off_policy_mc_prediction(mdp: FiniteMDP, pi, beta, n_episodes: int, *, rng,
     ValueError
         If ``beta`` does not cover ``pi`` (naming ``pi[s, a]`` and ``beta[s, a]``).
     """
-    _check_mdp(mdp)
+    run = _Setup(mdp, n_episodes, rng, s0, rho0, n_runs, max_steps)
     S, A = mdp.n_states, mdp.n_actions
     pi = check_policy(pi, S, A, "pi")
     beta = check_policy(beta, S, A, "beta")
@@ -864,41 +1081,33 @@ def off_policy_mc_prediction(mdp: FiniteMDP, pi, beta, n_episodes: int, *, rng,
         raise ValueError(f"beta[{s}, {a}] is 0 but pi[{s}, {a}] is {pi[s, a]:.6g}: the "
                          "behaviour policy must give positive probability to every action "
                          "the target policy can take (coverage)")
-    N = check_int(n_episodes, "n_episodes", 1)
-    runs = _check_runs(n_runs)
-    rng = _rng(rng)
-    start = _start_sampler(mdp, s0, rho0)
-    T, must_end = _max_steps(mdp, max_steps)
     trace = _check_trace(trace, S)
     law = _Law(mdp)
-    choose = _policy_chooser(beta)
-    num = np.zeros(runs * S)
-    den = np.zeros(runs * S)
-    cnt = np.zeros(runs * S)
-    ep_ret = np.zeros(runs * N)
-    ep_len = np.zeros(runs * N, dtype=int)
-    tr_num = np.zeros(runs * N)
-    tr_den = np.zeros(runs * N)
-    total = runs * N
-    bar = progress_bar(total, progress, desc="off-policy MC", unit="episodes")
-    for lo, hi in _chunks(total, CHUNK):
-        eps = _rollout(law, start(hi - lo, rng), rng, choose, T, must_end)
-        run = (np.arange(lo, hi) % runs)[:, None]
-        m = eps.mask
-        rho = importance_ratios(pi, beta, eps.states, eps.actions, m)
-        mv = first_visit_mask(eps.states, m) if first_visit else m
-        key = (run * S + eps.states)[mv]
-        num += np.bincount(key, (rho * eps.returns)[mv], runs * S)
-        den += np.bincount(key, rho[mv], runs * S)
+    runs, N = run.runs, run.N
+    ratio = (pi / np.where(beta > 0, beta, 1.0)).ravel()
+    num, den, cnt = np.zeros(runs * S), np.zeros(runs * S), np.zeros(runs * S)
+    ep_ret, ep_len = np.zeros(runs * N), np.zeros(runs * N, dtype=int)
+    tr_num, tr_den = np.zeros(runs * N), np.zeros(runs * N)
+    screen = first_visit and not law.acyclic      # else every visit is a first visit
+    for lo, hi, st in run.batches(law, law.chain(beta), progress, "off-policy MC", ratio):
+        ep_ret[lo:hi], ep_len[lo:hi] = st.g0, st.lengths
+        e, rho = st.episode, st.ratios
+        state = st.sa // A
+        if screen:
+            mv = _first_visits(e * S + state)
+            e, rho, state, G = e[mv], rho[mv], state[mv], st.returns[mv]
+        else:
+            G = st.returns
+        key = (e + lo) % runs * S + state
+        rho_g = rho * G
+        num += np.bincount(key, rho_g, runs * S)
+        den += np.bincount(key, rho, runs * S)
         cnt += np.bincount(key, minlength=runs * S)
-        ep_ret[lo:hi] = eps.returns[:, 0] if eps.returns.shape[1] else 0.0
-        ep_len[lo:hi] = eps.lengths
         if trace is not None:
-            hit = mv & (eps.states == trace)
-            tr_num[lo:hi] = np.where(hit, rho * eps.returns, 0.0).sum(axis=1)
-            tr_den[lo:hi] = np.where(hit, rho if weighted else 1.0, 0.0).sum(axis=1)
-        bar.update(hi - lo)
-    bar.close()
+            hit = state == trace
+            tr_num[lo:hi] = np.bincount(e[hit], rho_g[hit], hi - lo)
+            tr_den[lo:hi] = (np.bincount(e[hit], rho[hit], hi - lo) if weighted
+                             else np.bincount(e[hit], minlength=hi - lo))
     with np.errstate(invalid="ignore", divide="ignore"):
         if weighted:
             v = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.where(cnt > 0, 0.0, np.nan))

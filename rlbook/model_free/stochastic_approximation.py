@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import as_float_array, check_int
+from .._validate import as_float_array, as_generator, check_int
 
 __all__ = ["step_sizes", "SAResult", "robbins_monro", "sgd"]
 
@@ -73,14 +73,6 @@ class SAResult:
     a: np.ndarray
 
 
-def _rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {rng!r}")
-
-
 def robbins_monro(g_tilde, w0, n_iter: int, *, a, rng, n_runs=None,
                   progress: bool = False) -> SAResult:
     r"""The Robbins-Monro algorithm for a root of ``g(w) = 0``:
@@ -108,7 +100,7 @@ def robbins_monro(g_tilde, w0, n_iter: int, *, a, rng, n_runs=None,
     """
     n = check_int(n_iter, "n_iter", 1)
     steps = step_sizes(a, n)
-    rng = _rng(rng)
+    rng = as_generator(rng)
     w = as_float_array(w0, "w0")
     if n_runs is not None:
         w = np.broadcast_to(w, (check_int(n_runs, "n_runs", 1),) + w.shape).copy()
@@ -165,7 +157,7 @@ def sgd(grad, data, w0, n_iter: int, *, a, rng, batch_size=1, replace: bool = Tr
     if m is not None and not replace and m > n_data:
         raise ValueError(f"batch_size is {m}, expected at most {n_data} (the number of samples) "
                          "when drawing without replacement")
-    rng = _rng(rng)
+    rng = as_generator(rng)
     runs = None if n_runs is None else check_int(n_runs, "n_runs", 1)
 
     def g_tilde(w, g):

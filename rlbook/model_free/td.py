@@ -34,8 +34,10 @@ from typing import Callable
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import as_float_array, check_distribution, check_int, check_policy
+from .._validate import (as_float_array, as_generator, check_gamma, check_int, check_policy,
+                         check_positive, check_unit_interval)
 from ..mdp import FiniteMDP, _check_mdp
+from ._common import check_start
 
 __all__ = [
     "TDSettings",
@@ -77,8 +79,20 @@ class TDSettings:
     truncate: str
 
 
-@dataclass(frozen=True)
-class TDPredictionResult:
+@dataclass(frozen=True, kw_only=True)
+class _EpisodeRecord:
+    """The per-episode record that prediction and control results share."""
+
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    truncated: np.ndarray
+    visits: np.ndarray
+    history: np.ndarray | None
+    settings: TDSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class TDPredictionResult(_EpisodeRecord):
     """What a prediction learner returns (run axis first when ``n_runs`` is given).
 
     Attributes
@@ -99,16 +113,10 @@ class TDPredictionResult:
     """
 
     v: np.ndarray
-    episode_returns: np.ndarray
-    episode_lengths: np.ndarray
-    truncated: np.ndarray
-    visits: np.ndarray
-    history: np.ndarray | None
-    settings: TDSettings
 
 
-@dataclass(frozen=True)
-class TDControlResult:
+@dataclass(frozen=True, kw_only=True)
+class TDControlResult(_EpisodeRecord):
     """What a control learner returns (run axis first when ``n_runs`` is given).
 
     Attributes
@@ -127,12 +135,6 @@ class TDControlResult:
     """
 
     q: np.ndarray
-    episode_returns: np.ndarray
-    episode_lengths: np.ndarray
-    truncated: np.ndarray
-    visits: np.ndarray
-    history: np.ndarray | None
-    settings: TDSettings
     q_pair: tuple | None = None
 
 
@@ -169,20 +171,7 @@ def _check_alpha_values(a, counts):
 
 
 def _check_epsilon(epsilon):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
-        raise TypeError(f"epsilon must be a number in [0, 1], got {epsilon!r}")
-    e = float(epsilon)
-    if not np.isfinite(e) or not 0.0 <= e <= 1.0:
-        raise ValueError(f"epsilon is {epsilon!r}, expected an exploration rate in [0, 1]")
-    return e
-
-
-def _as_rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}")
+    return check_unit_interval(epsilon, "epsilon", "an exploration rate")
 
 
 def _check_fixed_policy(mdp, pi, name):
@@ -236,36 +225,15 @@ class _Lockstep:
         self.mdp = mdp
         self.E = check_int(n_episodes, "n_episodes", 1)
         self.cfg = cfg
-        self.rng = _as_rng(rng)
+        self.rng = as_generator(rng)
         self.N = 1 if cfg.n_runs is None else cfg.n_runs
         self.rows = np.arange(self.N)
-        S = mdp.n_states
         self.live = (~mdp.terminal).astype(float)        # 0 at terminal states
         self.allowed = mdp.allowed
         self.all_allowed = bool(mdp.allowed.all())
         self.n_allowed = mdp.allowed.sum(axis=1)
-        if s0 is not None:
-            if rho0 is not None:
-                raise ValueError("give rho0 or s0, not both")
-            if isinstance(s0, bool) or not isinstance(s0, numbers.Integral):
-                raise TypeError(f"s0 must be an integer state, got {s0!r}")
-            if not 0 <= s0 < S:
-                raise ValueError(f"s0 is {s0}, expected a state in [0, {S - 1}]")
-            if mdp.terminal[s0]:
-                raise ValueError(f"s0 is {s0}, a terminal state; expected a non-terminal start state")
-            self.s0, self.rho0_cdf = int(s0), None
-        else:
-            if rho0 is None:
-                if not (~mdp.terminal).any():
-                    raise ValueError("every state of mdp is terminal; there is nothing to learn")
-                rho0 = self.live / self.live.sum()
-            rho0 = check_distribution(rho0, S, "rho0")
-            on_terminal = (rho0 > 0) & mdp.terminal
-            if on_terminal.any():
-                s = int(np.flatnonzero(on_terminal)[0])
-                raise ValueError(f"rho0[{s}] is {rho0[s]:.6g} but state {s} is terminal; "
-                                 "expected start states that are not terminal")
-            self.s0, self.rho0_cdf = None, np.cumsum(rho0)
+        self.s0, rho0 = check_start(mdp, s0, rho0)
+        self.rho0_cdf = None if rho0 is None else np.cumsum(rho0)
         self.ep = np.zeros(self.N, dtype=int)          # episodes finished, per run
         self.t = np.zeros(self.N, dtype=int)           # steps taken in the current episode
         self.ret = np.zeros(self.N)                    # rewards collected in it
@@ -418,6 +386,30 @@ def _sq(x, squeeze):
 
 
 # -- prediction ----------------------------------------------------------------------------
+def _prediction_setup(mdp, n_episodes, pi, alpha, rng, s0, rho0, n_runs, v0, max_steps,
+                      truncate, record, progress, desc):
+    """What the prediction learners start from: settings, the cumulative rows of
+    ``pi``, the lockstep runs, the value table ``v``, its visit counts and history."""
+    cfg = _settings(alpha, None, 1, n_runs, max_steps, truncate)
+    _check_mdp(mdp)
+    pi_cdf = np.cumsum(_check_fixed_policy(mdp, pi, "pi"), axis=1)
+    run = _Lockstep(mdp, n_episodes, cfg, rng, s0, rho0, progress, desc)
+    v = _initial_table(v0, (mdp.n_states,), "v0", n_runs, mdp.terminal)
+    visits = np.zeros((run.N, mdp.n_states), dtype=int)
+    return cfg, pi_cdf, run, v, visits, _History(record, v, run.E)
+
+
+def _record(run, visits, hist, cfg, sq):
+    returns, lengths, truncated = run.finish(sq)
+    return dict(episode_returns=returns, episode_lengths=lengths, truncated=truncated,
+                visits=_sq(visits, sq), history=hist.get(sq), settings=cfg)
+
+
+def _prediction_result(run, v, visits, hist, cfg, n_runs):
+    sq = n_runs is None
+    return TDPredictionResult(v=_sq(v, sq), **_record(run, visits, hist, cfg, sq))
+
+
 def td0_prediction(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, rho0=None,
                    n_runs=None, v0=0.0, max_steps: int = 10_000, truncate: str = "error",
                    record: bool = False, progress: bool = False) -> TDPredictionResult:
@@ -460,14 +452,10 @@ def td0_prediction(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, 
     progress : bool
         Show a progress bar.
     """
-    cfg = _settings(alpha, None, 1, n_runs, max_steps, truncate)
-    _check_mdp(mdp)
-    pi_cdf = np.cumsum(_check_fixed_policy(mdp, pi, "pi"), axis=1)
-    run = _Lockstep(mdp, n_episodes, cfg, rng, s0, rho0, progress, "TD(0)")
-    S, g, i = mdp.n_states, mdp.gamma, run.rows
-    v = _initial_table(v0, (S,), "v0", n_runs, mdp.terminal)
-    visits = np.zeros((run.N, S), dtype=int)
-    hist = _History(record, v, run.E)
+    cfg, pi_cdf, run, v, visits, hist = _prediction_setup(
+        mdp, n_episodes, pi, alpha, rng, s0, rho0, n_runs, v0, max_steps, truncate, record,
+        progress, "TD(0)")
+    g, i = mdp.gamma, run.rows
     s = run.starts(run.N)
     while run.running:
         a = run.sample(pi_cdf, s)                                  # A_t ~ pi(.|S_t)
@@ -477,10 +465,7 @@ def td0_prediction(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, 
         done, _ = run.record(r, run.live[s2] == 0)
         hist.record(v, done, run.ep)
         s = run.restart(s2, done)
-    sq = n_runs is None
-    returns, lengths, truncated = run.finish(sq)
-    return TDPredictionResult(_sq(v, sq), returns, lengths, truncated, _sq(visits, sq),
-                              hist.get(sq), cfg)
+    return _prediction_result(run, v, visits, hist, cfg, n_runs)
 
 
 def constant_alpha_mc(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=None, rho0=None,
@@ -501,14 +486,10 @@ def constant_alpha_mc(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=Non
     ``truncate="report"`` is used as if it had ended there (its returns are
     then truncated, so they are biased: Monte Carlo needs complete episodes).
     """
-    cfg = _settings(alpha, None, 1, n_runs, max_steps, truncate)
-    _check_mdp(mdp)
-    pi_cdf = np.cumsum(_check_fixed_policy(mdp, pi, "pi"), axis=1)
-    run = _Lockstep(mdp, n_episodes, cfg, rng, s0, rho0, progress, "constant-alpha MC")
-    S, g, i = mdp.n_states, mdp.gamma, run.rows
-    v = _initial_table(v0, (S,), "v0", n_runs, mdp.terminal)
-    visits = np.zeros((run.N, S), dtype=int)
-    hist = _History(record, v, run.E)
+    cfg, pi_cdf, run, v, visits, hist = _prediction_setup(
+        mdp, n_episodes, pi, alpha, rng, s0, rho0, n_runs, v0, max_steps, truncate, record,
+        progress, "constant-alpha MC")
+    g, i = mdp.gamma, run.rows
     cap = 64
     states, rewards = np.zeros((run.N, cap), dtype=int), np.zeros((run.N, cap))
     s = run.starts(run.N)
@@ -538,10 +519,7 @@ def constant_alpha_mc(mdp: FiniteMDP, n_episodes: int, *, pi, alpha, rng, s0=Non
                 v[jj, states[jj, k]] += alpha_k * (G[m, k] - v[jj, states[jj, k]])
         hist.record(v, done, run.ep)
         s = run.restart(s2, done)
-    sq = n_runs is None
-    returns, lengths, truncated = run.finish(sq)
-    return TDPredictionResult(_sq(v, sq), returns, lengths, truncated, _sq(visits, sq),
-                              hist.get(sq), cfg)
+    return _prediction_result(run, v, visits, hist, cfg, n_runs)
 
 
 # -- control -------------------------------------------------------------------------------
@@ -581,10 +559,25 @@ def _capped_actions(run, q, s2, a_next, capped, cdf, eps):
 
 def _control_result(run, q, visits, hist, cfg, n_runs, q_pair=None):
     sq = n_runs is None
-    returns, lengths, truncated = run.finish(sq)
     pair = None if q_pair is None else tuple(_sq(x, sq) for x in q_pair)
-    return TDControlResult(_sq(q, sq), returns, lengths, truncated, _sq(visits, sq),
-                           hist.get(sq), cfg, pair)
+    return TDControlResult(q=_sq(q, sq), q_pair=pair, **_record(run, visits, hist, cfg, sq))
+
+
+def _bootstrap_control(mdp, q, visits, run, cfg, cdf, n_runs, record, value_next):
+    """The loop of the one-step learners whose target bootstraps from ``S'`` alone
+    (Expected Sarsa, Q-learning): ``target = R + gamma [S' not terminal] value_next(S')``,
+    computed before ``q(S, A)`` moves towards it."""
+    g, i, eps, hist = mdp.gamma, run.rows, cfg.epsilon, _History(record, q, run.E)
+    s = run.starts(run.N)
+    while run.running:
+        a = _behaviour(run, q, s, cdf, eps)                          # A from S
+        s2, r = run.step(s, a)                                       # R, S'
+        target = r + g * run.live[s2] * value_next(s2)
+        run.update(q, visits, (i, s, a), target)                     # q(S,A) += alpha delta
+        done, _ = run.record(r, run.live[s2] == 0)
+        hist.record(q, done, run.ep)
+        s = run.restart(s2, done)
+    return _control_result(run, q, visits, hist, cfg, n_runs)
 
 
 _CONTROL_DOC = """
@@ -695,17 +688,8 @@ def expected_sarsa(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, 
     cfg, cdf, run, q, visits = _control_setup(mdp, n_episodes, alpha, epsilon, 1, rng, s0, rho0,
                                               n_runs, q0, max_steps, truncate, pi, "pi",
                                               progress, "Expected Sarsa")
-    g, i, eps, hist = mdp.gamma, run.rows, cfg.epsilon, _History(record, q, run.E)
-    s = run.starts(run.N)
-    while run.running:
-        a = _behaviour(run, q, s, cdf, eps)                          # A from S
-        s2, r = run.step(s, a)                                       # R, S'
-        target = r + g * run.live[s2] * _expected_q(run, q, s2, cdf, eps)
-        run.update(q, visits, (i, s, a), target)
-        done, _ = run.record(r, run.live[s2] == 0)
-        hist.record(q, done, run.ep)
-        s = run.restart(s2, done)
-    return _control_result(run, q, visits, hist, cfg, n_runs)
+    return _bootstrap_control(mdp, q, visits, run, cfg, cdf, n_runs, record,
+                              lambda s2: _expected_q(run, q, s2, cdf, cfg.epsilon))
 
 
 def q_learning(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, s0=None,
@@ -728,19 +712,9 @@ def q_learning(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, s0=N
     cfg, cdf, run, q, visits = _control_setup(mdp, n_episodes, alpha, epsilon, 1, rng, s0, rho0,
                                               n_runs, q0, max_steps, truncate, beta, "beta",
                                               progress, "Q-learning")
-    g, i, eps, hist = mdp.gamma, run.rows, cfg.epsilon, _History(record, q, run.E)
-    allowed = run.allowed
-    s = run.starts(run.N)
-    while run.running:
-        a = _behaviour(run, q, s, cdf, eps)                          # A from S
-        s2, r = run.step(s, a)                                       # R, S'
-        best = np.where(allowed[s2], q[i, s2], -np.inf).max(axis=1)  # max_a q(S', a)
-        target = r + g * run.live[s2] * best
-        run.update(q, visits, (i, s, a), target)
-        done, _ = run.record(r, run.live[s2] == 0)
-        hist.record(q, done, run.ep)
-        s = run.restart(s2, done)
-    return _control_result(run, q, visits, hist, cfg, n_runs)
+    return _bootstrap_control(mdp, q, visits, run, cfg, cdf, n_runs, record,     # max_a q(S', a)
+                              lambda s2: np.where(run.allowed[s2], q[run.rows, s2], -np.inf)
+                              .max(axis=1))
 
 
 def double_q_learning(mdp: FiniteMDP, n_episodes: int, *, alpha, epsilon=0.1, rng, s0=None,
@@ -878,7 +852,8 @@ def _masked_update(run, q, visits, mask, s, a, target):
 
 
 # -- batch methods (Example 6.3) ------------------------------------------------------------
-def _check_batch(episodes, n_states):
+def _check_batch(episodes, n_states, gamma):
+    """The batch as ``(n_states, [(states, rewards), ...], gamma)``, validated."""
     S = check_int(n_states, "n_states", 1)
     eps = []
     for k, ep in enumerate(episodes):
@@ -900,7 +875,7 @@ def _check_batch(episodes, n_states):
         eps.append((st, rw))
     if not eps:
         raise ValueError("episodes is empty, expected at least one episode")
-    return S, eps
+    return S, eps, check_gamma(gamma)
 
 
 def batch_td0(episodes, n_states: int, *, gamma: float = 1.0, alpha: float = 0.01,
@@ -933,9 +908,7 @@ def batch_td0(episodes, n_states: int, *, gamma: float = 1.0, alpha: float = 0.0
     -------
     v : ndarray (S,)
     """
-    S, eps = _check_batch(episodes, n_states)
-    from .._validate import check_gamma, check_positive
-    g = check_gamma(gamma)
+    S, eps, g = _check_batch(episodes, n_states, gamma)
     alpha = check_positive(alpha, "alpha")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", 1)
@@ -979,9 +952,7 @@ def batch_mc(episodes, n_states: int, *, gamma: float = 1.0) -> np.ndarray:
     -------
     v : ndarray (S,)
     """
-    from .._validate import check_gamma
-    S, eps = _check_batch(episodes, n_states)
-    g = check_gamma(gamma)
+    S, eps, g = _check_batch(episodes, n_states, gamma)
     tot, cnt = np.zeros(S), np.zeros(S)
     for st, rw in eps:
         G = 0.0

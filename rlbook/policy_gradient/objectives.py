@@ -135,8 +135,8 @@ def softmax_score(theta, s, a) -> np.ndarray:
     """
     pi = softmax_policy(theta)
     S, A = pi.shape
-    s = _check_index(s, S, "s", "state")
-    a = _check_index(a, A, "a", "action")
+    s = _check_index(s, S, "s", "a state")
+    a = _check_index(a, A, "a", "an action")
     g = np.zeros((S, A))
     g[s] = -pi[s]
     g[s, a] += 1.0
@@ -147,9 +147,9 @@ def _check_index(x, n, name, what):
     import numbers
 
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name} must be an integer {what}, got {x!r}")
+        raise TypeError(f"{name} must be an integer ({what}), got {x!r}")
     if not 0 <= x < n:
-        raise ValueError(f"{name} is {x}, expected a {what} in [0, {n - 1}]")
+        raise ValueError(f"{name} is {x}, expected {what} in [0, {n - 1}]")
     return int(x)
 
 

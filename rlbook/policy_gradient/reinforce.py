@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import as_float_array, check_config, check_distribution, check_int, check_positive
+from .._validate import (as_float_array, as_generator, check_config, check_distribution,
+                         check_int, check_positive)
 from ..dp.bellman import _solve_v
 from ..mdp import FiniteMDP, _check_mdp, policy_matrices
 from ..sampling import sample_trajectories
@@ -56,15 +57,6 @@ class TabularReinforceResult:
     mean_return: np.ndarray
 
 
-def _as_generator(rng):
-    """``rng`` as a ``numpy.random.Generator`` (an int is a seed)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed >= 0, got {rng!r}")
-
-
 def train_reinforce_tabular(mdp: FiniteMDP, rho0, config: TabularReinforceConfig = TabularReinforceConfig(),
                             theta0=None, progress: bool = False,
                             rng=None) -> TabularReinforceResult:
@@ -95,7 +87,7 @@ def train_reinforce_tabular(mdp: FiniteMDP, rho0, config: TabularReinforceConfig
     if config.baseline not in ("none", "value"):
         raise ValueError(f"config.baseline is {config.baseline!r}, expected 'none' or 'value'")
     theta = np.zeros((S, A)) if theta0 is None else as_float_array(theta0, "theta0", shape=(S, A)).copy()
-    rng = _as_generator(config.seed if rng is None else rng)
+    rng = as_generator(config.seed if rng is None else rng)
     J = np.empty(n_it + 1)
     G0 = np.empty(n_it)
     with progress_bar(n_it, progress, desc="REINFORCE (tabular)", unit="step") as bar:
