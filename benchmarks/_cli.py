@@ -37,3 +37,39 @@ def fmt(r: dict, cpu: bool = False) -> str:
     st = "never" if r["steps_to"] is None else f"{r['steps_to']:,}"
     line = f"{r['eval_mean']:7.1f} {r['eval_min']:6.0f} {st:>9} {r['wall']:7.1f}"
     return line + (f" {r['cpu']:6.1f}" if cpu else "")
+
+
+def sb3_curve(window: int, threshold: float, start: float | None = None,
+              every_step: bool = False):
+    """An SB3 callback that records the training curve as rlbook does: the first step
+    count (``hit``) at which the mean return of the last ``window`` episodes reaches
+    ``threshold``, and with ``start`` (a ``time.perf_counter()`` reading) the seconds it
+    took (``solve``). Checked at each rollout's end, or at every step (``every_step``,
+    for off-policy agents whose rollouts are single steps)."""
+    import time
+
+    import numpy as np
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Curve(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.hit = self.solve = None
+
+        def _check(self):
+            buf = [e["r"] for e in self.model.ep_info_buffer]
+            if self.hit is None and len(buf) and np.mean(buf[-window:]) >= threshold:
+                self.hit = self.model.num_timesteps
+                if start is not None:
+                    self.solve = time.perf_counter() - start
+
+        def _on_step(self):
+            if every_step:
+                self._check()
+            return True
+
+        def _on_rollout_end(self):
+            if not every_step:
+                self._check()
+
+    return Curve()

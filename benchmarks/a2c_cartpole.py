@@ -26,12 +26,12 @@ Usage::
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
 import rlbook as rb
+from _cli import fmt, parse_args, sb3_curve, sb3_version
 
 THRESHOLD = 475.0
 WINDOW = 20
@@ -64,21 +64,7 @@ def _check_equal(model, cfg):
 def run_sb3(seed, steps, eval_episodes):
     import torch
     from stable_baselines3 import A2C
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
-
-    class Curve(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.hit = None
-
-        def _on_step(self):
-            return True
-
-        def _on_rollout_end(self):
-            buf = [e["r"] for e in self.model.ep_info_buffer]
-            if self.hit is None and len(buf) and np.mean(buf[-WINDOW:]) >= THRESHOLD:
-                self.hit = self.model.num_timesteps
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -88,7 +74,7 @@ def run_sb3(seed, steps, eval_episodes):
         model = A2C("MlpPolicy", env, ent_coef=0.0, seed=seed, device="cpu",
                     stats_window_size=WINDOW, verbose=0)
         _check_equal(model, rb.A2CConfig())
-        cb = Curve()
+        cb = sb3_curve(WINDOW, THRESHOLD)
         model.learn(total_timesteps=steps, callback=cb)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
@@ -99,26 +85,12 @@ def run_sb3(seed, steps, eval_episodes):
                 steps=model.num_timesteps)
 
 
-def fmt(r):
-    st = "never" if r["steps_to"] is None else f"{r['steps_to']:,}"
-    return f"{r['eval_mean']:7.1f} {r['eval_min']:6.0f} {st:>9} {r['wall']:7.1f} {r['cpu']:6.1f}"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    ap.add_argument("--steps", type=int, default=rb.A2CConfig().total_steps,
-                    help="env steps per run")
-    ap.add_argument("--eval-episodes", type=int, default=20)
-    ap.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3")
-    args = ap.parse_args()
-    try:
-        import stable_baselines3
-        have_sb3 = not args.no_sb3
-    except ImportError:
-        have_sb3 = False
-        print("stable-baselines3 not importable: rlbook only")
+    args = parse_args(__doc__, rb.A2CConfig().total_steps)
+    sb3 = sb3_version(args.no_sb3)
+    have_sb3 = sb3 is not None
 
     import gymnasium  # noqa: F401  (imported before any timing, for both tools)
     import torch
@@ -142,7 +114,7 @@ def main():
               f"CartPole steps {cfg.n_envs} copies for about the price of one; {envs}")
     head = f"{'eval':>7} {'min':>6} {'steps@475':>9} {'wall s':>7} {'cpu s':>6}"
     print(f"{'seed':>4} | {'rlbook':^39}"
-          + (f" | {'SB3 ' + stable_baselines3.__version__:^39} | ratio" if have_sb3 else ""))
+          + (f" | {'SB3 ' + sb3:^39} | ratio" if have_sb3 else ""))
     print(f"{'':>4} | {head}" + (f" | {head} | ours/SB3" if have_sb3 else ""))
     ours_w, sb3_w, ours_c, sb3_c, ok, sb3_ok = [], [], [], [], [], []
     for seed in range(args.seeds):
@@ -150,13 +122,13 @@ def main():
         ours_w.append(r["wall"])
         ours_c.append(r["cpu"])
         ok.append(r["eval_mean"] >= THRESHOLD)
-        line = f"{seed:>4} | {fmt(r)}"
+        line = f"{seed:>4} | {fmt(r, cpu=True)}"
         if have_sb3:
             s = run_sb3(seed, args.steps, args.eval_episodes)
             sb3_w.append(s["wall"])
             sb3_c.append(s["cpu"])
             sb3_ok.append(s["eval_mean"] >= THRESHOLD)
-            line += f" | {fmt(s)} | {r['wall'] / s['wall']:6.2f}"
+            line += f" | {fmt(s, cpu=True)} | {r['wall'] / s['wall']:6.2f}"
         print(line, flush=True)
     summary = (f"rlbook: evaluation return >= {THRESHOLD:g} on {sum(ok)}/{len(ok)} seeds, "
                f"mean wall {np.mean(ours_w):.1f} s")

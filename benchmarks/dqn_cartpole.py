@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 import rlbook as rb
-from _cli import fmt, parse_args, sb3_version
+from _cli import fmt, parse_args, sb3_curve, sb3_version
 
 THRESHOLD = 475.0
 WINDOW = 20
@@ -46,19 +46,8 @@ def run_ours(seed, steps, eval_episodes):
 def run_sb3(seed, steps, eval_episodes, select):
     import torch
     from stable_baselines3 import DQN
-    from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalCallback
+    from stable_baselines3.common.callbacks import CallbackList, EvalCallback
     from stable_baselines3.common.env_util import make_vec_env
-
-    class Curve(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.hit = None
-
-        def _on_step(self):
-            buf = [e["r"] for e in self.model.ep_info_buffer]
-            if self.hit is None and len(buf) and np.mean(buf[-WINDOW:]) >= THRESHOLD:
-                self.hit = self.model.num_timesteps
-            return True
 
     cfg = rb.DQNConfig()
     old = torch.get_num_threads()
@@ -72,7 +61,7 @@ def run_sb3(seed, steps, eval_episodes, select):
                     train_freq=256, gradient_steps=128, exploration_fraction=0.16,
                     exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256]),
                     seed=seed, device="cpu", stats_window_size=WINDOW, verbose=0)
-        cb = Curve()
+        cb = sb3_curve(WINDOW, THRESHOLD, every_step=True)
         cbs = [cb]
         if select:
             eval_env = make_vec_env("CartPole-v1", n_envs=1, seed=10**6 + seed)

@@ -34,7 +34,7 @@ from unittest import mock
 import numpy as np
 
 import rlbook as rb
-from _cli import parse_args, sb3_version
+from _cli import parse_args, sb3_curve, sb3_version
 from rlbook.agents import _rollout
 
 THRESHOLD = 475.0
@@ -70,29 +70,12 @@ def run_ours(cfg, eval_episodes):
 def run_sb3(seed, steps, eval_episodes):
     import torch
     from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
 
     zoo = rb.PPOConfig.rl_zoo_cartpole()
 
     def linear(v0):
         return lambda progress_remaining: progress_remaining * v0
-
-    class Curve(BaseCallback):
-        """The training curve at each rollout's end, as rlbook records it."""
-
-        def __init__(self, start):
-            super().__init__()
-            self.start, self.hit, self.solve = start, None, None
-
-        def _on_step(self):
-            return True
-
-        def _on_rollout_end(self):
-            buf = [e["r"] for e in self.model.ep_info_buffer]
-            if self.hit is None and len(buf) and np.mean(buf[-WINDOW:]) >= THRESHOLD:
-                self.hit = self.model.num_timesteps
-                self.solve = time.perf_counter() - self.start
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -105,7 +88,7 @@ def run_sb3(seed, steps, eval_episodes):
                     max_grad_norm=zoo.max_grad_norm, learning_rate=linear(zoo.lr),
                     clip_range=linear(zoo.clip_eps), seed=seed, device="cpu",
                     stats_window_size=WINDOW, verbose=0)
-        cb = Curve(start)
+        cb = sb3_curve(WINDOW, THRESHOLD, start)
         model.learn(total_timesteps=steps, callback=cb)
         wall = time.perf_counter() - start
     finally:
