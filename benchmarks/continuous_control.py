@@ -21,6 +21,7 @@ Usage::
 
     python benchmarks/continuous_control.py                    # 2 seeds, all three agents
     python benchmarks/continuous_control.py --algos sac --seeds 3 --no-sb3
+    python benchmarks/continuous_control.py --algos sac --seeds 1 --first-seed 1   # seed 1 only
 """
 from __future__ import annotations
 
@@ -35,6 +36,23 @@ import rlbook as rb
 
 THRESHOLD = -200.0
 ENV = "Pendulum-v1"
+
+
+#: What both libraries share, per algorithm (printed in the header).
+SAME = {
+    "sac": "  sac: same for both: 20k steps, 1 update per env step (train_freq 1, gradient_steps 1), "
+           "learning_starts 100, batch 256, buffer 1e6, lr 1e-3 (actor, critics, temperature), "
+           "gamma 0.99, tau 0.005, [256, 256] ReLU nets, twin critics, automatic temperature "
+           "(initial 1, target entropy -1), target update every step",
+    "td3": "  td3: same for both: 20k steps, 1 update per env step (train_freq 1, gradient_steps 1), "
+           "learning_starts 10k, batch 256, buffer 200k, lr 1e-3, gamma 0.98, tau 0.005, "
+           "[400, 300] ReLU nets, exploration noise N(0, 0.1), policy delay 2, target noise 0.2 "
+           "clipped at 0.5, twin critics",
+    "ddpg": "  ddpg: same for both: 20k steps, 1 update per env step (train_freq 1, gradient_steps 1), "
+            "learning_starts 10k, batch 256, buffer 200k, lr 1e-3, gamma 0.98, tau 0.005, "
+            "[400, 300] ReLU nets, exploration noise N(0, 0.1), one critic, actor and targets "
+            "every step",
+}
 
 
 def run_ours(algo, seed, steps, eval_episodes, learning_starts=None):
@@ -81,6 +99,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--algos", default="sac,td3,ddpg")
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds first-seed, ..., first-seed + seeds - 1 (to split a run)")
     ap.add_argument("--steps", type=int, default=20_000)
     ap.add_argument("--eval-episodes", type=int, default=10)
     ap.add_argument("--learning-starts", type=int, default=None,
@@ -100,6 +120,8 @@ def main():
           f"{args.eval_episodes} deterministic evaluation episodes"
           + ("" if args.learning_starts is None else
              f"; learning_starts overridden to {args.learning_starts}"))
+    for algo in args.algos.split(","):
+        print(SAME[algo])
     head = f"{'eval':>7} {'min':>7} {'wall s':>7}"
     print(f"{'algo':>5} {'seed':>4} | {'rlbook':^23}"
           + (f" | {'SB3 ' + sb3_version:^23} | ratio" if have_sb3 else ""))
@@ -107,7 +129,7 @@ def main():
     solved, ratios = [], []
     for algo in args.algos.split(","):
         ours_w, sb3_w = [], []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             r = run_ours(algo, seed, args.steps, args.eval_episodes, args.learning_starts)
             ours_w.append(r["wall"])
             solved.append(r["eval_mean"] >= THRESHOLD)
