@@ -55,9 +55,12 @@ SAME = {
 }
 
 
+OURS = {"sac": (rb.SACConfig, rb.train_sac), "td3": (rb.TD3Config, rb.train_td3),
+        "ddpg": (rb.DDPGConfig, rb.train_ddpg)}
+
+
 def run_ours(algo, seed, steps, eval_episodes, learning_starts=None):
-    cfg, train = {"sac": (rb.SACConfig, rb.train_sac), "td3": (rb.TD3Config, rb.train_td3),
-                  "ddpg": (rb.DDPGConfig, rb.train_ddpg)}[algo]
+    cfg, train = OURS[algo]
     cfg = cfg(seed=seed, total_steps=steps)
     if learning_starts is not None:
         cfg = replace(cfg, learning_starts=learning_starts)
@@ -66,12 +69,11 @@ def run_ours(algo, seed, steps, eval_episodes, learning_starts=None):
     return dict(eval_mean=ev.mean(), eval_min=ev.min(), wall=res.wall_time)
 
 
-def run_sb3(algo, seed, steps, eval_episodes, learning_starts=None):
+def make_sb3(algo, seed, learning_starts=None):
     import gymnasium as gym
     from stable_baselines3 import DDPG, SAC, TD3
     from stable_baselines3.common.noise import NormalActionNoise
 
-    start = time.perf_counter()
     env = gym.make(ENV)
     if algo == "sac":
         model = SAC("MlpPolicy", env, learning_rate=1e-3, seed=seed, device="cpu", verbose=0,
@@ -83,11 +85,37 @@ def run_sb3(algo, seed, steps, eval_episodes, learning_starts=None):
                     learning_starts=10_000 if learning_starts is None else learning_starts,
                     action_noise=noise, gradient_steps=1, train_freq=1, learning_rate=1e-3,
                     policy_kwargs=dict(net_arch=[400, 300]), seed=seed, device="cpu", verbose=0)
+    return model
+
+
+def run_sb3(algo, seed, steps, eval_episodes, learning_starts=None):
+    start = time.perf_counter()
+    model = make_sb3(algo, seed, learning_starts)
     model.learn(total_timesteps=steps)
     wall = time.perf_counter() - start
     ev = rb.evaluate_policy_gym(lambda obs: model.predict(obs, deterministic=True)[0], ENV,
                                 eval_episodes, seed=10_000 + seed)
     return dict(eval_mean=ev.mean(), eval_min=ev.min(), wall=wall)
+
+
+def update_flops(algo, k=4, n=300):
+    """Matrix-product FLOPs per gradient update (torch's ``FlopCounterMode``): rlbook's
+    from two short runs that differ by ``k`` updates, SB3's from ``k`` calls of its train
+    step on a filled buffer. Both libraries spend most of an update in these products."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def count(fn):
+        with FlopCounterMode(display=False) as fc:
+            fn()
+        return fc.get_total_flops()
+
+    cfg, train = OURS[algo]
+    ours = (count(lambda: train(cfg(total_steps=n, learning_starts=n - k)))
+            - count(lambda: train(cfg(total_steps=n, learning_starts=n)))) / k
+    model = make_sb3(algo, 0, learning_starts=n)
+    model.learn(total_timesteps=n)
+    theirs = count(lambda: model.train(gradient_steps=k, batch_size=model.batch_size)) / k
+    return ours, theirs
 
 
 def fmt(r):
@@ -122,6 +150,10 @@ def main():
              f"; learning_starts overridden to {args.learning_starts}"))
     for algo in args.algos.split(","):
         print(SAME[algo])
+        if have_sb3:
+            ours, theirs = update_flops(algo)
+            print(f"  {algo}: matrix-product GFLOP per gradient update: rlbook {ours / 1e9:.3f}, "
+                  f"SB3 {theirs / 1e9:.3f} (ratio {ours / theirs:.2f})")
     head = f"{'eval':>7} {'min':>7} {'wall s':>7}"
     print(f"{'algo':>5} {'seed':>4} | {'rlbook':^23}"
           + (f" | {'SB3 ' + sb3_version:^23} | ratio" if have_sb3 else ""))

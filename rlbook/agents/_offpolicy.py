@@ -21,7 +21,7 @@ import torch
 from .._progress import progress_bar
 from .._validate import check_int
 from ._replay import ReplayBuffer
-from ._rollout import LearningCurve, TrainResult, _torch_session
+from ._rollout import _make_result, _torch_session
 
 __all__ = ["polyak_update", "policy_returns_from_states"]
 
@@ -196,24 +196,6 @@ def polyak_update(target, online, tau: float) -> None:
     torch._foreach_lerp_(t_params, o_params, float(tau))
 
 
-def _finish(loop, config, actor, critic, t0, diagnostics):
-    steps = np.asarray(loop.curve_steps, dtype=np.int64)
-    rets = np.asarray(loop.curve_returns, dtype=float)
-    hit = None
-    if config.threshold is not None:
-        ok = np.flatnonzero(rets >= config.threshold)
-        hit = int(steps[ok[0]]) if len(ok) else None
-    actor.eval()
-    critic.eval()
-    return TrainResult(policy=actor, value_fn=critic, curve=LearningCurve(steps, rets),
-                       wall_time=time.perf_counter() - t0, steps_to_threshold=hit,
-                       episode_steps=np.asarray(loop.ep_steps, dtype=np.int64),
-                       episode_returns=np.asarray(loop.ep_returns, dtype=float),
-                       total_steps=loop.steps,
-                       diagnostics={k: np.asarray(v) for k, v in diagnostics.items()},
-                       config=config)
-
-
 class _Agent:
     """The networks, optimisers and two steps of an off-policy actor-critic agent.
 
@@ -287,7 +269,9 @@ def _train(config, progress, name, make_agent):
                     diag["step"].append(loop.steps)
                     for k, v in agent.diagnostics().items():
                         diag.setdefault(k, []).append(v)
-            return _finish(loop, config, agent.actor, agent.critic, t0, diag)
+            return _make_result(config, config.threshold, agent.actor, agent.critic,
+                                loop.curve_steps, loop.curve_returns, t0, loop.ep_steps,
+                                loop.ep_returns, loop.steps, diag)
         finally:
             loop.close()
 

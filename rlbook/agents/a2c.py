@@ -26,7 +26,7 @@ from .._progress import progress_bar
 from .._validate import check_positive
 from ..trust_region.ppo import gae
 from ._nets import MLPPolicy, MLPValue, _space_info
-from ._rollout import LearningCurve, TrainResult, _check_common, _torch_session
+from ._rollout import TrainResult, _check_common, _make_result, _torch_session
 
 __all__ = ["A2CConfig", "train_a2c"]
 
@@ -246,17 +246,5 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
         finally:
             bar.close()
             envs.close()
-        wall = time.perf_counter() - start
-        s_arr = np.asarray(curve_steps, dtype=np.int64)
-        r_arr = np.asarray(curve_returns, dtype=float)
-        hit = None
-        if threshold is not None:
-            ok = np.flatnonzero(r_arr >= threshold)
-            hit = int(s_arr[ok[0]]) if len(ok) else None
-        policy.eval()
-        value_fn.eval()
-        return TrainResult(policy=policy, value_fn=value_fn, curve=LearningCurve(s_arr, r_arr),
-                           wall_time=wall, steps_to_threshold=hit,
-                           episode_steps=np.asarray(ep_steps, dtype=np.int64),
-                           episode_returns=np.asarray(ep_returns, dtype=float), total_steps=steps,
-                           diagnostics={k: np.asarray(v) for k, v in diag.items()}, config=config)
+        return _make_result(config, threshold, policy, value_fn, curve_steps, curve_returns,
+                            start, ep_steps, ep_returns, steps, diag)

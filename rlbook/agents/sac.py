@@ -77,6 +77,8 @@ def train_sac(config: SACConfig | None = None, progress: bool = False):
 
 
 class _SAC(_Agent):
+    """SAC's two steps: no target actor; the temperature ``log alpha`` with its own Adam."""
+
     def __init__(self, cfg, loop):
         d = loop.act_dim
         super().__init__(cfg, SquashedGaussianActor(loop.obs_dim, d, cfg.hidden_sizes, loop.low,
