@@ -118,3 +118,20 @@ def as_generator(rng, name: str = "rng", allow_none: bool = False) -> np.random.
         return np.random.default_rng(int(rng))
     raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, "
                     f"got {type(rng).__name__}")
+
+
+def check_positive_entries(arr: np.ndarray, name: str, what: str = "> 0") -> None:
+    """Every entry of ``arr`` strictly positive; otherwise a ValueError naming the first bad
+    index and its value, e.g. ``std[1] is 0.0, expected a standard deviation > 0``."""
+    flat = np.atleast_1d(arr)
+    bad = np.argwhere(flat <= 0)
+    if len(bad):
+        i = bad[0]
+        raise ValueError(f"{name}[{_idx(i)}] is {flat[tuple(i)]}, expected {what}")
+
+
+def check_config(config, cls: type) -> None:
+    """``config`` is an instance of the settings dataclass ``cls``; otherwise a TypeError
+    naming both types (a reader passing a dict or another agent's config)."""
+    if not isinstance(config, cls):
+        raise TypeError(f"config must be a {cls.__name__}, got {type(config).__name__}")

@@ -206,8 +206,8 @@ def test_minibatch_of_one_sample_does_not_produce_nan():
 def test_rollout_actions_are_sampled_by_the_torch_policy():
     # regression: the collector used a NumPy copy of the network (_np_layers /
     # _np_action) and a NumPy generator; actions now come from policy.sample with
-    # the collector's torch generator, so a replay with the same generator state
-    # reproduces them exactly
+    # noise drawn per rollout from the collector's torch generator, so a replay with
+    # the same generator state reproduces them exactly
     cfg = rb.PPOConfig(minibatch_size=64, epochs=1, **SMALL)
     torch.manual_seed(0)
     col = agents._Collector(cfg)
@@ -218,7 +218,8 @@ def test_rollout_actions_are_sampled_by_the_torch_policy():
         obs, act, *_ = col.collect()
         with torch.no_grad():
             params = col.policy(obs).reshape(cfg.n_steps, cfg.n_envs, -1)
-            again = torch.stack([col.policy.sample(params[t], generator=replay)
+            noise = col.policy.noise((cfg.n_steps, cfg.n_envs), replay)
+            again = torch.stack([col.policy.sample(params[t], noise=noise[t])
                                  for t in range(cfg.n_steps)])
         assert torch.equal(again.reshape(-1), act)
     finally:

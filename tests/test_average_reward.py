@@ -3,15 +3,9 @@ import numpy as np
 import pytest
 
 import rlbook as rb
+from _numeric import central_difference as _central
 
 
-def _central(f, x, h=1e-6):
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        out[i] = (f(x + e) - f(x - e)) / (2 * h)
-    return out
 
 
 def _two_closed_classes():

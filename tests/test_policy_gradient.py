@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import rlbook as rb
+from _numeric import central_difference as _fd_grad
 from rlbook.exercises import ExerciseFailed
 
 
@@ -15,13 +16,6 @@ def _setup(seed, S=5, A=3, gamma=0.9):
     return mdp, theta, rho0
 
 
-def _fd_grad(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        g[i] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -101,11 +101,28 @@ class MLPPolicy(nn.Module):
         mn, ln = self._split(new)
         return (ln - lo + ((2 * lo).exp() + (mo - mn) ** 2) / (2 * (2 * ln).exp()) - 0.5).sum(-1)
 
-    def sample(self, params, generator=None):
+    def noise(self, shape, generator=None):
+        """Sampling noise for ``shape`` rows of parameters: uniforms on [0, 1)
+        (categorical) or standard normals with a last axis of size ``A`` (Gaussian)."""
         if self.discrete:
-            return torch.multinomial(params.exp(), 1, generator=generator).squeeze(-1)
+            return torch.rand(shape, generator=generator, dtype=torch.float64)
+        return torch.randn((*shape, self.n_out), generator=generator)
+
+    def sample(self, params, generator=None, noise=None):
+        """Actions drawn from the distributions ``params`` with ``generator``, or
+        from given ``noise`` (:meth:`noise`, drawn ahead, e.g. for a whole rollout).
+
+        Categorical: ``torch.multinomial``, or with ``noise`` by inversion (the
+        first action whose cumulative probability exceeds the uniform ``u``).
+        Gaussian: ``mean + exp(log_std) * z`` with standard normals ``z``."""
+        if self.discrete:
+            if noise is None:
+                return torch.multinomial(params.exp(), 1, generator=generator).squeeze(-1)
+            cdf = params.exp().cumsum(-1)
+            return (cdf[..., :-1] < noise.unsqueeze(-1) * cdf[..., -1:]).sum(-1)
         mean, log_std = self._split(params)
-        noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
+        if noise is None:
+            noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
         return mean + log_std.exp() * noise
 
     def mode(self, params):

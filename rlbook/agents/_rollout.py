@@ -1,6 +1,7 @@
 """The rollout machinery of the policy-optimisation agents (chapter *TRPO and PPO*).
 
-The agents share one rollout collector over a ``gymnasium.vector.SyncVectorEnv``
+The agents share one rollout collector over a vector environment (Gymnasium's
+NumPy-vectorised CartPole where there is one, else a ``gymnasium.vector.SyncVectorEnv``)
 and small MLPs (a policy network and a separate value network, ``tanh``
 hidden layers, orthogonal initialisation as in Stable-Baselines3 / cleanrl).
 
@@ -12,10 +13,11 @@ hidden layers, orthogonal initialisation as in Stable-Baselines3 / cleanrl).
   (:func:`rlbook.trpo_step`), with a value network fitted by Adam;
 * :func:`evaluate_policy_gym` -- returns of complete evaluation episodes.
 
-**Time limits.**  The vector environment is built with
-``autoreset_mode=SAME_STEP``: when an episode ends, ``step`` already returns the
+**Time limits.**  The vector environment resets in the same step
+(``autoreset_mode=SAME_STEP``): when an episode ends, ``step`` already returns the
 first observation of the next episode and the final observation is in
-``info["final_obs"]``.  A *terminated* step (the pole fell) has no future:
+``info["final_obs"]``.  (Gymnasium's vectorised CartPole resets in the *next* step;
+:class:`_SameStepCartPole` resets it in the same step, with the same random draw.)  A *terminated* step (the pole fell) has no future:
 ``done = 1`` and nothing is bootstrapped.  A *truncated* step (the 500-step time
 limit of CartPole-v1) is not terminal for the MDP: its TD error bootstraps from
 ``V(final_obs)``, and only the GAE recursion is cut (``truncations`` in
@@ -96,7 +98,7 @@ class _RolloutConfig:
     """Budget of environment steps (summed over the parallel environments);
     ``total_steps // (n_envs * n_steps)`` updates are run, so it is never exceeded."""
     n_envs: int = 8
-    """Number of parallel environments (``gymnasium.vector.SyncVectorEnv``)."""
+    """Number of parallel environments."""
     n_steps: int = 32
     """Steps per environment per rollout; a rollout holds ``n_envs * n_steps``
     transitions."""
@@ -118,6 +120,12 @@ class _RolloutConfig:
     torch_threads: int = 1
     """``torch.set_num_threads`` during training (restored afterwards); 1 is fastest
     for these small networks."""
+    vectorization: str = "auto"
+    """How the ``n_envs`` copies are run: ``"vector_entry_point"``, Gymnasium's
+    NumPy-vectorised environment (all copies stepped in one array; CartPole only);
+    ``"sync"``, a ``SyncVectorEnv`` stepping one Python environment per copy;
+    ``"auto"``, the first where the environment has one (the dynamics are the same;
+    the episodes' random start states differ)."""
 
 
 # ------------------------------------------------------------------ helpers
@@ -142,12 +150,80 @@ def _make_vec_env(env_id, n_envs):
                          autoreset_mode=AutoresetMode.SAME_STEP)
 
 
+class _SameStepCartPole:
+    """Gymnasium's NumPy-vectorised CartPole (``CartPoleVectorEnv``) with same-step
+    autoreset.
+
+    ``CartPoleVectorEnv`` resets a finished copy at the *next* call of ``step``
+    (whose action it ignores, returning reward 0). Here the reset happens at once:
+    the copies that finished get their new start state from the same draw the
+    environment would make (``np_random.uniform(low, high, (4, k))``), ``step``
+    returns it, and the final observation goes to ``info["final_obs"]`` as with
+    ``SyncVectorEnv(autoreset_mode=SAME_STEP)``.
+    """
+
+    def __init__(self, env):
+        self.env = env
+        self.num_envs = env.num_envs
+        self.single_observation_space = env.single_observation_space
+        self.single_action_space = env.single_action_space
+
+    def reset(self, seed=None):
+        return self.env.reset(seed=seed)
+
+    def step(self, actions):
+        obs, reward, term, trunc, _ = self.env.step(actions)
+        done = term | trunc
+        info = {}
+        if done.any():
+            e = self.env
+            final = np.empty(self.num_envs, dtype=object)
+            for i in np.flatnonzero(done):
+                final[i] = obs[i].copy()
+            e.state[:, done] = e.np_random.uniform(low=e.low, high=e.high,
+                                                   size=(4, int(done.sum())))
+            e.steps[done] = 0
+            e.prev_done[:] = False
+            obs[done] = e.state[:, done].T
+            info = {"final_obs": final, "_final_obs": done}
+        return obs, reward, term, trunc, info
+
+    def close(self):
+        self.env.close()
+
+
+def _make_rollout_env(env_id, n_envs, vectorization="auto"):
+    """The rollout's vector environment, resetting finished copies in the same step:
+    Gymnasium's NumPy-vectorised environment where it has one we can reset that way
+    (CartPole), else :func:`_make_vec_env`."""
+    import gymnasium as gym
+    from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+
+    if vectorization != "sync":
+        entry = getattr(gym.spec(env_id), "vector_entry_point", None)
+        if entry is not None:
+            env = gym.make_vec(env_id, num_envs=n_envs,
+                               vectorization_mode="vector_entry_point")
+            if type(env) is CartPoleVectorEnv:
+                return _SameStepCartPole(env)
+            env.close()
+        if vectorization == "vector_entry_point":
+            raise ValueError(f"vectorization is 'vector_entry_point', but {env_id} has no "
+                             "NumPy-vectorised environment with same-step reset (CartPole "
+                             "has); use 'auto' or 'sync'")
+    return _make_vec_env(env_id, n_envs)
+
+
 def _check_common(config, kind):
     if not isinstance(config.env_id, str):
         raise TypeError(f"env_id must be a string, got {config.env_id!r}")
     for name in ("total_steps", "n_envs", "n_steps", "curve_window", "torch_threads"):
         check_int(getattr(config, name), name, minimum=1)
     check_int(config.seed, "seed", minimum=0)
+    mode = getattr(config, "vectorization", "auto")
+    if mode not in ("auto", "vector_entry_point", "sync"):
+        raise ValueError(f"vectorization is {mode!r}, expected 'auto', "
+                         "'vector_entry_point' or 'sync'")
     check_gamma(config.gamma)
     lam = config.lam
     if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not 0 <= lam <= 1:
@@ -164,14 +240,18 @@ def _check_common(config, kind):
 class _Collector:
     """Runs the vector environment with the current policy and builds rollout batches.
 
-    Actions are sampled by the torch policy (``policy.sample`` with the
-    collector's torch generator); log-probabilities, values and distribution
-    parameters are then recomputed in one batched pass over the whole rollout,
-    so the losses see exactly the numbers of the distribution that acted.
+    Actions are sampled by the torch policy (``policy.sample``, in inference mode)
+    with noise drawn once per rollout from the collector's torch generator
+    (:meth:`MLPPolicy.noise`); log-probabilities, values and distribution parameters
+    are then recomputed in one batched pass over the whole rollout, so the losses
+    see exactly the numbers of the distribution that acted.
     """
 
     def __init__(self, config):
-        self.envs = _make_vec_env(config.env_id, config.n_envs)
+        import gymnasium as gym
+
+        self.envs = _make_rollout_env(config.env_id, config.n_envs,
+                                      getattr(config, "vectorization", "auto"))
         sp = self.envs.single_observation_space
         ap = self.envs.single_action_space
         try:
@@ -189,18 +269,18 @@ class _Collector:
         self.ep_ret = np.zeros(config.n_envs)
         self.ep_steps, self.ep_returns = [], []
         self.steps = 0
-        spec = self.envs.envs[0].spec
+        spec = gym.spec(config.env_id)
         self.threshold = config.threshold if config.threshold is not None else (
             spec.reward_threshold if spec is not None else None)
         if not self.discrete:
             self.low, self.high = ap.low, ap.high
 
-    def _act(self, obs):
+    def _act(self, obs, noise):
         """Sample actions for a batch of observations with the torch policy itself
-        (no gradient), drawing from the collector's torch generator."""
-        with torch.no_grad():
+        (inference mode), given this step's noise."""
+        with torch.inference_mode():
             params = self.policy(torch.from_numpy(obs))
-            return self.policy.sample(params, generator=self.gen).numpy()
+            return self.policy.sample(params, noise=noise).numpy()
 
     def collect(self):
         """One rollout; returns flat tensors obs, act, logp, params, values, advantages, returns."""
@@ -211,9 +291,10 @@ class _Collector:
         term = np.zeros((T, N))
         trunc = np.zeros((T, N))
         final = []  # (t, env, final observation) of time-limit truncations
+        noise = self.policy.noise((T, N), self.gen)
         for t in range(T):
             b_obs[t] = self.obs
-            a = self._act(self.obs)
+            a = self._act(self.obs, noise[t])
             b_act[t] = a
             env_a = a if self.discrete else np.clip(a, self.low, self.high)
             o, r, te, tr, info = self.envs.step(env_a)

@@ -33,7 +33,17 @@ __all__ = ["A2CConfig", "train_a2c"]
 
 @dataclass
 class A2CConfig:
-    """Settings of :func:`train_a2c`; the defaults are the book's CartPole-v1 preset."""
+    """Settings of :func:`train_a2c`; the defaults are the book's CartPole-v1 preset.
+
+    The preset is the rl-baselines3-zoo's tuned A2C for CartPole-v1
+    (:meth:`rl_zoo_cartpole`: rollouts of 5 steps, n-step returns (``lam = 1``),
+    RMSprop at a constant 7e-4, raw advantages, ``c_v = 0.5``, ``c_e = 0``,
+    gradient norm clipped at 0.5) with 16 environment copies instead of 8 and
+    300k steps instead of 500k: the NumPy-vectorised CartPole steps 16 copies for
+    about the price of one, so the batch doubles and the number of updates per
+    environment step halves. Measured: the final policy of seeds 0-4 scores 500
+    on every deterministic evaluation episode (``benchmarks/a2c_cartpole.py``).
+    """
 
     env_id: str = "CartPole-v1"
     """Gymnasium environment id (Box observations; Discrete or 1-D Box actions)."""
@@ -42,18 +52,18 @@ class A2CConfig:
     ``total_steps // (n_envs * n_steps)`` updates are run."""
     n_envs: int = 16
     """Number of environment copies stepped in lockstep."""
-    n_steps: int = 16
+    n_steps: int = 5
     """Steps per copy per update: a batch holds ``n_envs * n_steps`` transitions."""
     gamma: float = 0.99
     """Discount factor."""
-    lam: float = 0.95
-    """GAE parameter; 1 gives the n-step return advantage of the original A2C."""
-    lr: float = 1e-3
+    lam: float = 1.0
+    """GAE parameter; 1 (the default) gives the n-step return advantage of the original A2C."""
+    lr: float = 7e-4
     """Learning rate (initial value if ``anneal_lr``)."""
-    anneal_lr: bool = True
+    anneal_lr: bool = False
     """Decay the learning rate linearly to 0 over the updates."""
-    optimizer: str = "adam"
-    """``"adam"`` or ``"rmsprop"`` (Stable-Baselines3's default for A2C: alpha 0.99)."""
+    optimizer: str = "rmsprop"
+    """``"rmsprop"`` (alpha 0.99, as in A3C and Stable-Baselines3's A2C) or ``"adam"``."""
     optim_eps: float = 1e-5
     """Epsilon of the optimizer."""
     vf_coef: float = 0.5
@@ -62,7 +72,7 @@ class A2CConfig:
     """Weight ``c_e`` of the entropy bonus."""
     max_grad_norm: float | None = 0.5
     """Clip the global gradient norm to this value (None: no clipping)."""
-    normalize_advantages: bool = True
+    normalize_advantages: bool = False
     """Standardise the advantages of each batch."""
     hidden_sizes: tuple = (64, 64)
     """Hidden layer widths of the policy and of the (separate) value network."""
@@ -80,8 +90,9 @@ class A2CConfig:
 
     @classmethod
     def rl_zoo_cartpole(cls, **overrides) -> "A2CConfig":
-        """The rl-baselines3-zoo CartPole-v1 A2C settings (8 copies, 5 steps, RMSprop
-        7e-4 without annealing, gamma 0.99, ent_coef 0, 500k steps)."""
+        """The rl-baselines3-zoo CartPole-v1 A2C settings: the book's preset with 8
+        copies and 500k steps (5 steps per copy, RMSprop 7e-4 without annealing,
+        ``lam = 1``, raw advantages, gamma 0.99, ``c_e = 0``, gradient clip 0.5)."""
         return cls(**{"total_steps": 500_000, "n_envs": 8, "n_steps": 5, "lr": 7e-4, "lam": 1.0,
                       "anneal_lr": False, "optimizer": "rmsprop", "normalize_advantages": False,
                       **overrides})
@@ -102,6 +113,47 @@ def _check_a2c(config):
     if config.vectorization not in ("auto", "vector_entry_point", "sync"):
         raise ValueError(f"vectorization is {config.vectorization!r}, expected 'auto', "
                          "'vector_entry_point' or 'sync'")
+
+
+class _NumpyActor:
+    """The policy's forward pass and sampling in NumPy, for the rollout.
+
+    The weights are NumPy *views* of the torch parameters (same memory), so every
+    optimizer step (in place) is seen at once. For the few observations of one
+    vector step, NumPy's small matrix products cost several times less than
+    torch's per-operation dispatch; the loss is still computed by torch.
+    Sampling uses its own seeded ``numpy.random.Generator``: inverse-CDF draws
+    for the categorical policy, ``mean + exp(log_std) * noise`` for the Gaussian.
+    """
+
+    def __init__(self, policy, seed):
+        mods = list(policy.net)
+        lin = [m for m in mods if isinstance(m, torch.nn.Linear)]
+        tanh = all(isinstance(m, torch.nn.Tanh) for m in mods[1::2])
+        if len(mods) != 2 * len(lin) - 1 or not tanh:
+            raise TypeError("_NumpyActor expects Linear layers separated by Tanh")
+        self.layers = [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in lin]
+        self.discrete = policy.discrete
+        if not self.discrete:
+            self.log_std = policy.log_std.detach().numpy()
+            self.low, self.high = policy.low.numpy(), policy.high.numpy()
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self, obs):
+        """Observations ``(N, obs_dim)`` -> (actions to store, actions for the environment)."""
+        h = obs
+        for w, b in self.layers[:-1]:
+            h = np.tanh(h @ w + b)
+        w, b = self.layers[-1]
+        out = h @ w + b
+        if self.discrete:
+            p = np.exp(out - out.max(axis=1, keepdims=True))
+            cdf = np.cumsum(p, axis=1)
+            u = self.rng.random(len(obs)) * cdf[:, -1]
+            a = np.minimum((cdf < u[:, None]).sum(axis=1), out.shape[1] - 1)
+            return a, a
+        a = (out + np.exp(self.log_std) * self.rng.standard_normal(out.shape)).astype(np.float32)
+        return a, np.clip(a, self.low, self.high)
 
 
 def _make_envs(config):
@@ -159,10 +211,11 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
         value_fn = MLPValue(obs_dim, tuple(config.hidden_sizes))
         params = list(policy.parameters()) + list(value_fn.parameters())
         if config.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=config.lr, eps=config.optim_eps)
-        else:
-            opt = torch.optim.RMSprop(params, lr=config.lr, alpha=0.99, eps=config.optim_eps)
-        gen = torch.Generator().manual_seed(config.seed)
+            opt = torch.optim.Adam(params, lr=config.lr, eps=config.optim_eps, foreach=True)
+        else:  # foreach: one multi-tensor kernel per operation instead of one per parameter
+            opt = torch.optim.RMSprop(params, lr=config.lr, alpha=0.99, eps=config.optim_eps,
+                                      foreach=True)
+        actor = _NumpyActor(policy, config.seed)
         N, T = config.n_envs, config.n_steps
         batch = N * T
         n_updates = config.total_steps // batch
@@ -194,10 +247,9 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
                 for t in range(T):
                     b_obs[t] = obs
                     valid[t] = ~prev_done            # a reset step carries no transition
-                    with torch.no_grad():
-                        a = policy.sample(policy(torch.from_numpy(obs)), gen)
-                    b_act[t] = a.numpy()
-                    o, r, te, tr, _ = envs.step(policy.to_env(a))
+                    a, a_env = actor.sample(obs)
+                    b_act[t] = a
+                    o, r, te, tr, _ = envs.step(a_env)
                     rew[t], term[t], trunc[t] = r, te, tr
                     obs = np.asarray(o, dtype=np.float32).reshape(N, obs_dim)
                     ep_ret += r
@@ -218,22 +270,30 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
                           truncations=np.minimum(trunc, 1 - term))
                 ret = adv + v_np[:T]
                 # 3. one gradient step on the masked A2C loss
-                m = torch.from_numpy(valid.reshape(-1))
-                obs_t = o_all[:T * N][m]
-                act_t = torch.from_numpy(b_act.reshape(T * N, *b_act.shape[2:]))[m]
-                adv_t = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)[m]
-                ret_t = torch.as_tensor(ret.reshape(-1), dtype=torch.float32)[m]
+                obs_t, v_t = o_all[:T * N], v_all[:T * N]
+                act_t = torch.from_numpy(b_act.reshape(T * N, *b_act.shape[2:]))
+                adv_t = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)
+                ret_t = torch.as_tensor(ret.reshape(-1), dtype=torch.float32)
+                if not valid.all():                  # drop the reset steps
+                    m = torch.from_numpy(valid.reshape(-1))
+                    obs_t, v_t, act_t, adv_t, ret_t = (x[m] for x in (obs_t, v_t, act_t, adv_t,
+                                                                        ret_t))
                 if config.normalize_advantages and len(adv_t) > 1:
                     adv_t = (adv_t - adv_t.mean()) / (adv_t.std() + 1e-8)
                 p = policy(obs_t)
                 logp = policy.log_prob(p, act_t)
-                ent = policy.entropy(p).mean()
-                v_loss = ((v_all[:T * N][m] - ret_t) ** 2).mean()
-                loss = -(adv_t * logp).mean() + config.vf_coef * v_loss - config.ent_coef * ent
+                v_loss = ((v_t - ret_t) ** 2).mean()
+                loss = -(adv_t * logp).mean() + config.vf_coef * v_loss
+                if config.ent_coef > 0:
+                    ent = policy.entropy(p).mean()
+                    loss = loss - config.ent_coef * ent
+                else:                                # diagnostic only: keep it off the graph
+                    with torch.no_grad():
+                        ent = policy.entropy(p).mean()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+                    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm, foreach=True)
                 opt.step()
                 diag["entropy"].append(float(ent.detach()))
                 diag["value_loss"].append(float(v_loss.detach()))

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .._progress import progress_bar
-from .._validate import check_gamma, check_int, check_positive
+from .._validate import check_config, check_gamma, check_int, check_positive
 from ._nets import QNetwork
 from ._replay import ReplayBuffer
 from ._rollout import (TrainResult, _make_result, _make_vec_env, _torch_session,
@@ -108,8 +108,7 @@ class DQNConfig:
 
 
 def _check_dqn(config):
-    if not isinstance(config, DQNConfig):
-        raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
+    check_config(config, DQNConfig)
     if not isinstance(config.env_id, str):
         raise TypeError(f"env_id must be a string, got {config.env_id!r}")
     for name in ("total_steps", "n_envs", "buffer_size", "batch_size", "train_freq",

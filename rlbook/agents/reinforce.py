@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .._progress import progress_bar
-from .._validate import check_gamma, check_int, check_positive
+from .._validate import check_config, check_gamma, check_int, check_positive
 
 __all__ = ["ReinforceConfig", "ReinforceResult", "train_reinforce"]
 
@@ -62,8 +62,7 @@ class ReinforceResult:
 
 
 def _check_config(config):
-    if not isinstance(config, ReinforceConfig):
-        raise TypeError(f"config must be a ReinforceConfig, got {type(config).__name__}")
+    check_config(config, ReinforceConfig)
     check_int(config.n_episodes, "config.n_episodes", 1)
     check_int(config.episodes_per_update, "config.episodes_per_update", 1)
     check_int(config.hidden, "config.hidden", 1)

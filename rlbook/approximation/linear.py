@@ -269,16 +269,8 @@ def lstd(Phi, states, rewards, next_states, gamma, ridge: float = 0.0,
         visited) or, with ``check_definite``, an indefinite one.
     """
     g = _gamma_below_one(gamma, "LSTD estimates the discounted TD fixed point")
-    Phi = as_float_array(Phi, "Phi")
-    if Phi.ndim != 2:
-        raise ValueError(f"Phi must have shape (S, k), got {Phi.shape}")
-    S, k = Phi.shape
-    s = _states(states, S, "states")
-    s2 = _states(next_states, S, "next_states")
-    r = as_float_array(rewards, "rewards", ndim=1)
-    if not (len(s) == len(s2) == len(r)) or len(s) == 0:
-        raise ValueError(f"states, rewards and next_states must have the same positive length, "
-                         f"got {len(s)}, {len(r)} and {len(s2)}")
+    Phi, s, r, s2, _ = _trajectory(Phi, states, rewards, next_states, g)
+    k = Phi.shape[1]
     eps = check_positive(ridge, "ridge", allow_zero=True)
     T = len(s)
     X, X2 = Phi[s], Phi[s2]

@@ -24,7 +24,7 @@ import scipy.sparse.csgraph as csgraph
 from .._validate import check_int, check_positive, check_vector
 from .bellman import _solve_v
 from ..mdp import FiniteMDP, _check_mdp, _policy_matrices, check_mdp_policy, uniform_policy
-from .optimality import TIE_RTOL, _available, _greedy, _tie_tol
+from .optimality import TIE_RTOL, _available, _greedy, _greedy_parts
 
 __all__ = ["SolveResult", "value_iteration", "policy_iteration", "truncated_policy_iteration",
            "check_undiscounted"]
@@ -312,14 +312,12 @@ def policy_iteration(mdp: FiniteMDP, pi0=None, max_iter: int = 10_000, record: b
     history = [v.copy()] if record else None
     residuals = []
     converged = False
-    best = np.empty(S)
     for _ in range(max_iter + 1):
-        q = backup.q(v)
-        backup.max_into(v, best)
-        new = _greedy(q, backup.avail, TIE_RTOL)
+        q = backup.q(v)  # one (S*A, S) mat-vec per improvement step
+        new, best, tie = _greedy_parts(q, backup.avail, TIE_RTOL)  # best = T v
         if actions is not None:
             # keep the current action unless another is better by more than the tie tolerance
-            keep = q[rows, actions] >= best - _tie_tol(q, TIE_RTOL, backup.avail)
+            keep = q[rows, actions] >= best - tie
             new = np.where(keep, actions, new)
             if np.array_equal(new, actions):
                 converged = True

@@ -89,9 +89,15 @@ def _available(mdp) -> np.ndarray:
 def _greedy(q, allow, rtol):
     """Greedy actions of a validated ``q`` under the book's tie rule (the one
     implementation: every greedy choice in the package calls it)."""
+    return _greedy_parts(q, allow, rtol)[0]
+
+
+def _greedy_parts(q, allow, rtol):
+    """``(greedy actions, max_a q = T v, tie tolerance)``: policy iteration needs all three."""
     qm = q if allow is None else np.where(allow, q, -np.inf)
-    best = qm.max(axis=1, keepdims=True)
-    return np.argmax(qm >= best - _tie_tol(q, rtol, allow), axis=1)
+    best = qm.max(axis=1)
+    tie = _tie_tol(q, rtol, allow)
+    return np.argmax(qm >= (best - tie)[:, None], axis=1), best, tie
 
 
 def greedy_actions(q, rtol: float = TIE_RTOL, allowed=None) -> np.ndarray:

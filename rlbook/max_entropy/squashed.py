@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .._validate import as_float_array
+from .._validate import as_float_array, check_positive_entries
 
 __all__ = ["log1m_tanh_sq", "squashed_gaussian_log_prob"]
 
@@ -107,10 +107,7 @@ def squashed_gaussian_log_prob(u, mean, log_std, scale=1.0):
     mean = as_float_array(mean, "mean")
     log_std = as_float_array(log_std, "log_std")
     sc = as_float_array(scale, "scale")
-    if (sc <= 0).any():
-        i = np.argwhere(np.atleast_1d(sc) <= 0)[0]
-        raise ValueError(f"scale[{', '.join(map(str, i))}] is {np.atleast_1d(sc)[tuple(i)]}, "
-                         f"expected a positive half-width")
+    check_positive_entries(sc, "scale", "a positive half-width")
     try:
         np.broadcast_shapes(u.shape, mean.shape, log_std.shape, sc.shape)
     except ValueError:

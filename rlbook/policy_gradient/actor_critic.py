@@ -22,11 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import (as_float_array, check_distribution, check_int, check_policy,
-                         check_positive, check_vector)
+from .._validate import (as_float_array, check_config, check_distribution, check_int, check_policy,
+                         check_positive, check_positive_entries, check_vector)
 from ..dp.bellman import _q_from_v, _solve_v
 from ..mdp import FiniteMDP, _check_mdp, _policy_matrices
-from .objectives import _check_phi, _visitation, softmax_policy
+from .objectives import _visitation, softmax_policy
+from .theorem import _linear_softmax_terms
 
 __all__ = [
     "TabularACConfig",
@@ -78,8 +79,7 @@ class TabularACResult:
 
 
 def _check_config(mdp, config):
-    if not isinstance(config, TabularACConfig):
-        raise TypeError(f"config must be a TabularACConfig, got {type(config).__name__}")
+    check_config(config, TabularACConfig)
     check_int(config.n_steps, "config.n_steps", 1)
     check_int(config.episode_length, "config.episode_length", 1)
     check_int(config.eval_every, "config.eval_every", 1)
@@ -93,10 +93,8 @@ def _check_config(mdp, config):
             raise ValueError("config.behaviour needs config.critic='td' (off-policy actor-critic "
                              "uses a state-value critic)")
         beta = check_policy(config.behaviour, mdp.n_states, mdp.n_actions, "config.behaviour")
-        if (beta <= 0).any():
-            i = tuple(np.argwhere(beta <= 0)[0])
-            raise ValueError(f"config.behaviour[{i[0]}, {i[1]}] is {beta[i]}, expected > 0 "
-                             "(the behaviour policy must cover every action of the softmax target)")
+        check_positive_entries(beta, "config.behaviour", "> 0 (the behaviour policy must "
+                               "cover every action of the softmax target)")
     return beta
 
 
@@ -231,28 +229,17 @@ def compatible_critic_weights(mdp: FiniteMDP, theta, rho0, phi) -> np.ndarray:
 
     Parameters
     ----------
-    mdp : FiniteMDP
-    theta : array_like (d,)
-    rho0 : array_like (S,)
-    phi : array_like (S, A, d)
-        Features of the linear-softmax actor (``tabular_features`` gives the tabular softmax);
-        last, as everywhere in the package.
+    mdp, theta, rho0, phi
+        As in :func:`exact_linear_policy_gradient`: the MDP, the actor's parameters
+        ``(d,)``, the start distribution ``(S,)`` and the actor's features ``(S, A, d)``
+        (``tabular_features`` gives the tabular softmax).
 
     Returns
     -------
     w : ndarray (d,)
     """
     _check_mdp(mdp)
-    phi, theta = _check_phi(phi, theta)
-    if phi.shape[:2] != (mdp.n_states, mdp.n_actions):
-        raise ValueError(f"phi has shape {phi.shape}, expected ({mdp.n_states}, {mdp.n_actions}, d)")
-    rho0 = check_distribution(rho0, mdp.n_states, "rho0")
-    pi = softmax_policy(phi @ theta)
-    P_pi, r_pi = _policy_matrices(mdp, pi)
-    v = _solve_v(mdp, P_pi, r_pi)
-    q = _q_from_v(mdp, v)
-    eta = _visitation(mdp, P_pi, rho0)
-    psi = phi - np.einsum("sb,sbd->sd", pi, phi)[:, None, :]
+    pi, q, eta, psi = _linear_softmax_terms(mdp, theta, rho0, phi)
     sw = np.sqrt(eta[:, None] * pi).reshape(-1)
     X = psi.reshape(-1, psi.shape[-1]) * sw[:, None]
     w, *_ = np.linalg.lstsq(X, q.reshape(-1) * sw, rcond=None)
@@ -291,9 +278,7 @@ def off_policy_expected_update(mdp: FiniteMDP, theta, beta, rho0, theta_ratio=No
     theta = as_float_array(theta, "theta", shape=(S, A))
     th_r = theta if theta_ratio is None else as_float_array(theta_ratio, "theta_ratio", shape=(S, A))
     beta = check_policy(beta, S, A, "beta")
-    if (beta <= 0).any():
-        i = tuple(np.argwhere(beta <= 0)[0])
-        raise ValueError(f"beta[{i[0]}, {i[1]}] is {beta[i]}, expected > 0 everywhere")
+    check_positive_entries(beta, "beta", "> 0 everywhere")
     rho0 = check_distribution(rho0, S, "rho0")
     pi = softmax_policy(theta)
     pi_r = softmax_policy(th_r)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_float_array, check_distribution
+from .._validate import as_float_array, check_distribution, check_positive_entries
 from ..dp.bellman import _solve_live, _solve_v
 from ..mdp import FiniteMDP, policy_matrices
 
@@ -237,10 +237,7 @@ def _gauss_args(a, mean, std):
     a = as_float_array(a, "a")
     mean = as_float_array(mean, "mean")
     std = as_float_array(std, "std")
-    if (std <= 0).any():
-        i = np.argwhere(np.atleast_1d(std) <= 0)[0]
-        raise ValueError(f"std[{', '.join(map(str, i))}] is {np.atleast_1d(std)[tuple(i)]}, "
-                         "expected a standard deviation > 0")
+    check_positive_entries(std, "std", "a standard deviation > 0")
     try:
         np.broadcast_shapes(a.shape, mean.shape, std.shape)
     except ValueError:

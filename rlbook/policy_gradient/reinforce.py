@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from .._validate import as_float_array, check_distribution, check_int, check_positive
+from .._validate import as_float_array, check_config, check_distribution, check_int, check_positive
 from ..dp.bellman import _solve_v
 from ..mdp import FiniteMDP, _check_mdp, policy_matrices
 from ..sampling import sample_trajectories
@@ -85,8 +85,7 @@ def train_reinforce_tabular(mdp: FiniteMDP, rho0, config: TabularReinforceConfig
         Randomness of the episodes; None: ``config.seed``.
     """
     _check_mdp(mdp)
-    if not isinstance(config, TabularReinforceConfig):
-        raise TypeError(f"config must be a TabularReinforceConfig, got {type(config).__name__}")
+    check_config(config, TabularReinforceConfig)
     S, A = mdp.n_states, mdp.n_actions
     rho0 = check_distribution(rho0, S, "rho0")
     n_it = check_int(config.n_iterations, "config.n_iterations", 1)

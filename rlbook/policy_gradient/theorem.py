@@ -76,6 +76,14 @@ def exact_linear_policy_gradient(mdp: FiniteMDP, theta, rho0, phi) -> np.ndarray
     _check_mdp(mdp)
     if np.ndim(rho0) == 3 and np.ndim(phi) == 1:  # the earlier argument order
         rho0, phi = phi, rho0
+    pi, q, eta, score = _linear_softmax_terms(mdp, theta, rho0, phi)
+    return np.einsum("s,sa,sa,sad->d", eta, pi, q, score)
+
+
+def _linear_softmax_terms(mdp, theta, rho0, phi):
+    """Validated ``(pi, q_pi, eta, score)`` of the linear-softmax policy ``softmax(phi theta)``:
+    its probabilities, exact action values, unnormalised discounted visitation and the
+    score ``phi(s, a) - E_pi[phi(s, .)]`` (shared by the theorem and the compatible critic)."""
     phi, theta = _check_phi(phi, theta)
     if phi.shape[:2] != (mdp.n_states, mdp.n_actions):
         raise ValueError(f"phi has shape {phi.shape}, expected ({mdp.n_states}, {mdp.n_actions}, d) "
@@ -83,8 +91,6 @@ def exact_linear_policy_gradient(mdp: FiniteMDP, theta, rho0, phi) -> np.ndarray
     rho0 = check_distribution(rho0, mdp.n_states, "rho0")
     pi = softmax_policy(phi @ theta)
     P_pi, r_pi = policy_matrices(mdp, pi)
-    v = _solve_v(mdp, P_pi, r_pi)
-    q = _q_from_v(mdp, v)
+    q = _q_from_v(mdp, _solve_v(mdp, P_pi, r_pi))
     eta = _visitation(mdp, P_pi, rho0)
-    score = phi - np.einsum("sb,sbd->sd", pi, phi)[:, None, :]
-    return np.einsum("s,sa,sa,sad->d", eta, pi, q, score)
+    return pi, q, eta, phi - np.einsum("sb,sbd->sd", pi, phi)[:, None, :]
