@@ -17,6 +17,12 @@ algorithm and seed: mean / min evaluation return and training wall time, and
 the wall-time ratio rlbook / SB3. The last line states the goal: every seed
 solves (evaluation return >= -200) in at most half of SB3's wall time.
 
+Runs alternate rlbook, SB3, rlbook, ... per seed, so that both see the same
+machine load. The header also prints the matrix-product FLOPs of one gradient
+update of each library (torch's ``FlopCounterMode``): both spend most of an
+update in these products, with the same kernels, so the wall-time ratio cannot
+fall much below the FLOP ratio times SB3's share of time in them.
+
 Usage::
 
     python benchmarks/continuous_control.py                    # 2 seeds, all three agents
