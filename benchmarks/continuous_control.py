@@ -14,7 +14,9 @@ Each run trains on the same number of environment steps, with one torch thread,
 then runs ``--eval-episodes`` deterministic evaluation episodes (rlbook's
 ``evaluate_policy_gym`` for both libraries, same evaluation seeds). Printed per
 algorithm and seed: mean / min evaluation return and training wall time, and
-the wall-time ratio rlbook / SB3. The last line states the goal: every seed
+the wall-time ratio rlbook / SB3, and the same for process CPU time (on a
+loaded machine the wall time of a long run follows the load it happened to
+meet; the CPU time much less). The last line states the goal: every seed
 solves (evaluation return >= -200) in at most half of SB3's wall time.
 
 Runs alternate rlbook, SB3, rlbook, ... per seed, so that both see the same
@@ -70,9 +72,11 @@ def run_ours(algo, seed, steps, eval_episodes, learning_starts=None):
     cfg = cfg(seed=seed, total_steps=steps)
     if learning_starts is not None:
         cfg = replace(cfg, learning_starts=learning_starts)
+    cpu = time.process_time()
     res = train(cfg)
+    cpu = time.process_time() - cpu
     ev = rb.evaluate_policy_gym(res.policy, ENV, eval_episodes, seed=10_000 + seed)
-    return dict(eval_mean=ev.mean(), eval_min=ev.min(), wall=res.wall_time)
+    return dict(eval_mean=ev.mean(), eval_min=ev.min(), wall=res.wall_time, cpu=cpu)
 
 
 def make_sb3(algo, seed, learning_starts=None):
@@ -95,13 +99,13 @@ def make_sb3(algo, seed, learning_starts=None):
 
 
 def run_sb3(algo, seed, steps, eval_episodes, learning_starts=None):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model = make_sb3(algo, seed, learning_starts)
     model.learn(total_timesteps=steps)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     ev = rb.evaluate_policy_gym(lambda obs: model.predict(obs, deterministic=True)[0], ENV,
                                 eval_episodes, seed=10_000 + seed)
-    return dict(eval_mean=ev.mean(), eval_min=ev.min(), wall=wall)
+    return dict(eval_mean=ev.mean(), eval_min=ev.min(), wall=wall, cpu=cpu)
 
 
 def update_flops(algo, k=4, n=300):
@@ -125,7 +129,7 @@ def update_flops(algo, k=4, n=300):
 
 
 def fmt(r):
-    return f"{r['eval_mean']:7.1f} {r['eval_min']:7.1f} {r['wall']:7.1f}"
+    return f"{r['eval_mean']:7.1f} {r['eval_min']:7.1f} {r['wall']:7.1f} {r['cpu']:7.1f}"
 
 
 def main():
@@ -160,10 +164,10 @@ def main():
             ours, theirs = update_flops(algo)
             print(f"  {algo}: matrix-product GFLOP per gradient update: rlbook {ours / 1e9:.3f}, "
                   f"SB3 {theirs / 1e9:.3f} (ratio {ours / theirs:.2f})")
-    head = f"{'eval':>7} {'min':>7} {'wall s':>7}"
-    print(f"{'algo':>5} {'seed':>4} | {'rlbook':^23}"
-          + (f" | {'SB3 ' + sb3_version:^23} | ratio" if have_sb3 else ""))
-    print(f"{'':>5} {'':>4} | {head}" + (f" | {head} | ours/SB3" if have_sb3 else ""))
+    head = f"{'eval':>7} {'min':>7} {'wall s':>7} {'cpu s':>7}"
+    print(f"{'algo':>5} {'seed':>4} | {'rlbook':^31}"
+          + (f" | {'SB3 ' + sb3_version:^31} | ratio ours/SB3" if have_sb3 else ""))
+    print(f"{'':>5} {'':>4} | {head}" + (f" | {head} |  wall   cpu" if have_sb3 else ""))
     solved, ratios = [], []
     for algo in args.algos.split(","):
         ours_w, sb3_w = [], []
@@ -175,7 +179,8 @@ def main():
             if have_sb3:
                 s = run_sb3(algo, seed, args.steps, args.eval_episodes, args.learning_starts)
                 sb3_w.append(s["wall"])
-                line += f" | {fmt(s)} | {r['wall'] / s['wall']:6.2f}"
+                line += (f" | {fmt(s)} | {r['wall'] / s['wall']:5.2f} "
+                         f"{r['cpu'] / s['cpu']:5.2f}")
             print(line, flush=True)
         if have_sb3:
             ratios.append(np.sum(ours_w) / np.sum(sb3_w))
