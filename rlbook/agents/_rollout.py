@@ -376,22 +376,29 @@ class _Training:
 
     def result(self):
         col = self.col
-        steps = np.asarray(self.curve_steps, dtype=np.int64)
-        rets = np.asarray(self.curve_returns, dtype=float)
-        hit = None
-        if col.threshold is not None:
-            ok = np.flatnonzero(rets >= col.threshold)
-            hit = int(steps[ok[0]]) if len(ok) else None
-        col.policy.eval()
-        col.value_fn.eval()
-        return TrainResult(
-            policy=col.policy, value_fn=col.value_fn, curve=LearningCurve(steps, rets),
-            wall_time=time.perf_counter() - self.start, steps_to_threshold=hit,
-            episode_steps=np.asarray(col.ep_steps, dtype=np.int64),
-            episode_returns=np.asarray(col.ep_returns, dtype=float),
-            total_steps=col.steps,
-            diagnostics={k: np.asarray(v) for k, v in self.diagnostics.items()},
-            config=self.config)
+        return _make_result(self.config, col.threshold, col.policy, col.value_fn,
+                            self.curve_steps, self.curve_returns, self.start, col.ep_steps,
+                            col.ep_returns, col.steps, self.diagnostics)
+
+
+def _make_result(config, threshold, policy, value_fn, curve_steps, curve_returns, start,
+                 ep_steps, ep_returns, total_steps, diagnostics):
+    """The :class:`TrainResult` of a finished run (rollout and off-policy agents): the
+    curve, its first step at ``threshold``, the networks switched to eval mode."""
+    steps = np.asarray(curve_steps, dtype=np.int64)
+    rets = np.asarray(curve_returns, dtype=float)
+    hit = None
+    if threshold is not None:
+        ok = np.flatnonzero(rets >= threshold)
+        hit = int(steps[ok[0]]) if len(ok) else None
+    policy.eval()
+    value_fn.eval()
+    return TrainResult(
+        policy=policy, value_fn=value_fn, curve=LearningCurve(steps, rets),
+        wall_time=time.perf_counter() - start, steps_to_threshold=hit,
+        episode_steps=np.asarray(ep_steps, dtype=np.int64),
+        episode_returns=np.asarray(ep_returns, dtype=float), total_steps=total_steps,
+        diagnostics={k: np.asarray(v) for k, v in diagnostics.items()}, config=config)
 
 
 # -------------------------------------------------------------- evaluation
