@@ -5,8 +5,7 @@ book's preset, ``rb.A2CConfig().total_steps``, unless ``--steps``), with one
 torch thread, ours first, then SB3 (interleaved, so both see the same load).
 SB3 runs the rl-baselines3-zoo CartPole-v1 A2C settings (``n_envs=8``,
 ``ent_coef=0``, SB3's A2C defaults otherwise); rlbook runs ``rb.A2CConfig()``,
-the book's preset, which is the zoo's settings with one change, printed in the
-header with its reason: 16 environment copies instead of 8.
+the book's preset; the header prints which settings are equal and what differs.
 
 Equal for both: n_steps 5, gamma 0.99, n-step returns (gae_lambda 1), raw
 advantages, RMSprop (alpha 0.99, eps 1e-5) at a constant 7e-4, vf_coef 0.5,
@@ -27,12 +26,12 @@ Usage::
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
 import rlbook as rb
+from _cli import fmt, parse_args, sb3_curve, sb3_version
 
 THRESHOLD = 475.0
 WINDOW = 20
@@ -65,21 +64,7 @@ def _check_equal(model, cfg):
 def run_sb3(seed, steps, eval_episodes):
     import torch
     from stable_baselines3 import A2C
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
-
-    class Curve(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.hit = None
-
-        def _on_step(self):
-            return True
-
-        def _on_rollout_end(self):
-            buf = [e["r"] for e in self.model.ep_info_buffer]
-            if self.hit is None and len(buf) and np.mean(buf[-WINDOW:]) >= THRESHOLD:
-                self.hit = self.model.num_timesteps
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -89,7 +74,7 @@ def run_sb3(seed, steps, eval_episodes):
         model = A2C("MlpPolicy", env, ent_coef=0.0, seed=seed, device="cpu",
                     stats_window_size=WINDOW, verbose=0)
         _check_equal(model, rb.A2CConfig())
-        cb = Curve()
+        cb = sb3_curve(WINDOW, THRESHOLD)
         model.learn(total_timesteps=steps, callback=cb)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
@@ -100,26 +85,12 @@ def run_sb3(seed, steps, eval_episodes):
                 steps=model.num_timesteps)
 
 
-def fmt(r):
-    st = "never" if r["steps_to"] is None else f"{r['steps_to']:,}"
-    return f"{r['eval_mean']:7.1f} {r['eval_min']:6.0f} {st:>9} {r['wall']:7.1f} {r['cpu']:6.1f}"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    ap.add_argument("--steps", type=int, default=rb.A2CConfig().total_steps,
-                    help="env steps per run")
-    ap.add_argument("--eval-episodes", type=int, default=20)
-    ap.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3")
-    args = ap.parse_args()
-    try:
-        import stable_baselines3
-        have_sb3 = not args.no_sb3
-    except ImportError:
-        have_sb3 = False
-        print("stable-baselines3 not importable: rlbook only")
+    args = parse_args(__doc__, rb.A2CConfig().total_steps)
+    sb3 = sb3_version(args.no_sb3)
+    have_sb3 = sb3 is not None
 
     import gymnasium  # noqa: F401  (imported before any timing, for both tools)
     import torch
@@ -133,13 +104,17 @@ def main():
           f"returns), raw advantages, {cfg.optimizer} lr {cfg.lr:g} constant (alpha 0.99, eps "
           f"{cfg.optim_eps:g}), vf_coef {cfg.vf_coef}, ent_coef {cfg.ent_coef:g}, grad clip "
           f"{cfg.max_grad_norm}, separate 64-64 tanh nets, orthogonal init")
-    print(f"differs: n_envs {cfg.n_envs} (rlbook) vs 8 (zoo): gymnasium's NumPy-vectorised "
-          f"CartPole steps {cfg.n_envs} copies for about the price of one, SB3's DummyVecEnv "
-          f"steps each copy in Python; rlbook's budget also counts the reset step after each "
-          f"episode (next-step autoreset), SB3's does not")
+    envs = ("rlbook steps all copies in gymnasium's NumPy-vectorised CartPole (one array "
+            "operation per step, same-step reset), SB3 each copy in Python (DummyVecEnv); both "
+            "budgets count transitions only")
+    if cfg.n_envs == 8:
+        print(f"equal also: n_envs 8; differs: only the implementation: {envs}")
+    else:
+        print(f"differs: n_envs {cfg.n_envs} (rlbook) vs 8 (zoo): the NumPy-vectorised "
+              f"CartPole steps {cfg.n_envs} copies for about the price of one; {envs}")
     head = f"{'eval':>7} {'min':>6} {'steps@475':>9} {'wall s':>7} {'cpu s':>6}"
     print(f"{'seed':>4} | {'rlbook':^39}"
-          + (f" | {'SB3 ' + stable_baselines3.__version__:^39} | ratio" if have_sb3 else ""))
+          + (f" | {'SB3 ' + sb3:^39} | ratio" if have_sb3 else ""))
     print(f"{'':>4} | {head}" + (f" | {head} | ours/SB3" if have_sb3 else ""))
     ours_w, sb3_w, ours_c, sb3_c, ok, sb3_ok = [], [], [], [], [], []
     for seed in range(args.seeds):
@@ -147,13 +122,13 @@ def main():
         ours_w.append(r["wall"])
         ours_c.append(r["cpu"])
         ok.append(r["eval_mean"] >= THRESHOLD)
-        line = f"{seed:>4} | {fmt(r)}"
+        line = f"{seed:>4} | {fmt(r, cpu=True)}"
         if have_sb3:
             s = run_sb3(seed, args.steps, args.eval_episodes)
             sb3_w.append(s["wall"])
             sb3_c.append(s["cpu"])
             sb3_ok.append(s["eval_mean"] >= THRESHOLD)
-            line += f" | {fmt(s)} | {r['wall'] / s['wall']:6.2f}"
+            line += f" | {fmt(s, cpu=True)} | {r['wall'] / s['wall']:6.2f}"
         print(line, flush=True)
     summary = (f"rlbook: evaluation return >= {THRESHOLD:g} on {sum(ok)}/{len(ok)} seeds, "
                f"mean wall {np.mean(ours_w):.1f} s")

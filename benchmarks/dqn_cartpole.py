@@ -22,7 +22,6 @@ Usage::
 """
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import time
@@ -30,6 +29,7 @@ import time
 import numpy as np
 
 import rlbook as rb
+from _cli import fmt, parse_args, sb3_curve, sb3_version
 
 THRESHOLD = 475.0
 WINDOW = 20
@@ -46,19 +46,8 @@ def run_ours(seed, steps, eval_episodes):
 def run_sb3(seed, steps, eval_episodes, select):
     import torch
     from stable_baselines3 import DQN
-    from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalCallback
+    from stable_baselines3.common.callbacks import CallbackList, EvalCallback
     from stable_baselines3.common.env_util import make_vec_env
-
-    class Curve(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.hit = None
-
-        def _on_step(self):
-            buf = [e["r"] for e in self.model.ep_info_buffer]
-            if self.hit is None and len(buf) and np.mean(buf[-WINDOW:]) >= THRESHOLD:
-                self.hit = self.model.num_timesteps
-            return True
 
     cfg = rb.DQNConfig()
     old = torch.get_num_threads()
@@ -72,7 +61,7 @@ def run_sb3(seed, steps, eval_episodes, select):
                     train_freq=256, gradient_steps=128, exploration_fraction=0.16,
                     exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256]),
                     seed=seed, device="cpu", stats_window_size=WINDOW, verbose=0)
-        cb = Curve()
+        cb = sb3_curve(WINDOW, THRESHOLD, every_step=True)
         cbs = [cb]
         if select:
             eval_env = make_vec_env("CartPole-v1", n_envs=1, seed=10**6 + seed)
@@ -93,28 +82,14 @@ def run_sb3(seed, steps, eval_episodes, select):
                 steps_to=cb.hit, wall=wall)
 
 
-def fmt(r):
-    st = "never" if r["steps_to"] is None else f"{r['steps_to']:,}"
-    return f"{r['eval_mean']:7.1f} {r['eval_min']:6.0f} {st:>9} {r['wall']:7.1f}"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    ap.add_argument("--steps", type=int, default=rb.DQNConfig().total_steps,
-                    help="env steps per run")
-    ap.add_argument("--eval-episodes", type=int, default=20)
-    ap.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3")
-    ap.add_argument("--sb3-final", action="store_true",
-                    help="no EvalCallback model selection for SB3 (its final model)")
-    args = ap.parse_args()
-    try:
-        import stable_baselines3
-        have_sb3 = not args.no_sb3
-    except ImportError:
-        have_sb3 = False
-        print("stable-baselines3 not importable: rlbook only")
+    args = parse_args(__doc__, rb.DQNConfig().total_steps, extra=lambda ap: ap.add_argument(
+        "--sb3-final", action="store_true",
+        help="no EvalCallback model selection for SB3 (its final model)"))
+    sb3 = sb3_version(args.no_sb3)
+    have_sb3 = sb3 is not None
     import torch
 
     print(f"torch {torch.__version__}; one torch thread for both; rlbook preset: "
@@ -123,7 +98,7 @@ def main():
           f"deterministic evaluation episodes, threshold {THRESHOLD:g}")
     head = f"{'eval':>7} {'min':>6} {'steps@475':>9} {'wall s':>7}"
     print(f"{'seed':>4} | {'rlbook':^32}" + (
-        f" | {'SB3 ' + stable_baselines3.__version__:^32} | {'SB3 final':>9} | ratio"
+        f" | {'SB3 ' + sb3:^32} | {'SB3 final':>9} | ratio"
         if have_sb3 else ""))
     print(f"{'':>4} | {head}" + (f" | {head} | {'eval':>9} | ours/SB3" if have_sb3 else ""))
     ours_w, sb3_w, ok = [], [], []

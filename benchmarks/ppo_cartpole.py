@@ -28,13 +28,13 @@ Usage::
 """
 from __future__ import annotations
 
-import argparse
 import time
 from unittest import mock
 
 import numpy as np
 
 import rlbook as rb
+from _cli import parse_args, sb3_curve, sb3_version
 from rlbook.agents import _rollout
 
 THRESHOLD = 475.0
@@ -70,29 +70,12 @@ def run_ours(cfg, eval_episodes):
 def run_sb3(seed, steps, eval_episodes):
     import torch
     from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
 
     zoo = rb.PPOConfig.rl_zoo_cartpole()
 
     def linear(v0):
         return lambda progress_remaining: progress_remaining * v0
-
-    class Curve(BaseCallback):
-        """The training curve at each rollout's end, as rlbook records it."""
-
-        def __init__(self, start):
-            super().__init__()
-            self.start, self.hit, self.solve = start, None, None
-
-        def _on_step(self):
-            return True
-
-        def _on_rollout_end(self):
-            buf = [e["r"] for e in self.model.ep_info_buffer]
-            if self.hit is None and len(buf) and np.mean(buf[-WINDOW:]) >= THRESHOLD:
-                self.hit = self.model.num_timesteps
-                self.solve = time.perf_counter() - self.start
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -105,7 +88,7 @@ def run_sb3(seed, steps, eval_episodes):
                     max_grad_norm=zoo.max_grad_norm, learning_rate=linear(zoo.lr),
                     clip_range=linear(zoo.clip_eps), seed=seed, device="cpu",
                     stats_window_size=WINDOW, verbose=0)
-        cb = Curve(start)
+        cb = sb3_curve(WINDOW, THRESHOLD, start)
         model.learn(total_timesteps=steps, callback=cb)
         wall = time.perf_counter() - start
     finally:
@@ -128,27 +111,16 @@ def median_ratio(num, den):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    ap.add_argument("--steps", type=int, default=100_000,
-                    help="env steps per run (rounded down to whole rollouts)")
-    ap.add_argument("--eval-episodes", type=int, default=20)
-    ap.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3")
-    args = ap.parse_args()
-    try:
-        import stable_baselines3
-        have_sb3 = not args.no_sb3
-    except ImportError:
-        have_sb3 = False
-        print("stable-baselines3 not importable: rlbook only")
+    args = parse_args(__doc__, 100_000, "env steps per run (rounded down to whole rollouts)")
+    sb3 = sb3_version(args.no_sb3)
+    have_sb3 = sb3 is not None
     import torch
 
     zoo = rb.PPOConfig.rl_zoo_cartpole()
     rollout = zoo.n_envs * zoo.n_steps
     steps = args.steps // rollout * rollout
     if steps < rollout:
-        ap.error(f"--steps must be at least one rollout ({rollout})")
+        raise SystemExit(f"--steps must be at least one rollout ({rollout})")
     print(f"torch {torch.__version__}, one torch thread for each run; "
           f"rlbook vectorization: {zoo.vectorization}")
     print(f"PPO on CartPole-v1, {steps:,} env steps per run ({steps // rollout} rollouts of "
@@ -173,7 +145,7 @@ def main():
     head = f"{'eval':>6} {'min':>4} {'steps@475':>9} {'solve s':>7} {'wall s':>6}"
     cols = [f"rlbook zoo ({zoo.epochs} epochs)"]
     if have_sb3:
-        cols.append(f"SB3 {stable_baselines3.__version__} zoo")
+        cols.append(f"SB3 {sb3} zoo")
     cols.append(f"rlbook default ({rb.PPOConfig().epochs} epochs)")
     print(f"{'seed':>4} | " + " | ".join(f"{c:^37}" for c in cols)
           + (" | equal  solve" if have_sb3 else ""))

@@ -250,36 +250,29 @@ def test_closed_classes_and_entropy_gradient_shape_errors():
         rb.entropy_regularized_gradient(mdp, np.zeros((3, 3)), np.full(3, 1 / 3), 0.1)
 
 
-def test_a2c_numpy_actor_is_the_torch_policy():
-    """The rollout's NumPy forward pass is the torch policy, and follows optimizer steps."""
-    import torch
+def test_a2c_collects_with_the_shared_rollout_collector(monkeypatch):
+    """A2C's rollouts come from the collector of PPO and TRPO (torch sampling,
+    same-step reset), one per update, and its gradient step uses that very pass."""
+    from rlbook.agents import _rollout
 
-    from rlbook.agents._nets import MLPPolicy
-    from rlbook.agents.a2c import _NumpyActor
+    calls = []
+    collect = _rollout._Collector.collect
 
-    torch.manual_seed(0)
-    pol = MLPPolicy(4, 3, (8, 8))
-    with torch.no_grad():
-        pol.net[-1].weight.mul_(200.0)              # in place: far from uniform
-    actor = _NumpyActor(pol, seed=1)
-    obs = np.random.default_rng(2).normal(size=(5, 4)).astype(np.float32)
-    before = pol(torch.from_numpy(obs)).exp().detach().numpy()[0]
-    opt = torch.optim.SGD(pol.parameters(), lr=0.3)
-    pol(torch.from_numpy(obs))[:, 0].sum().backward()
-    opt.step()                                     # the views must see the new weights
-    probs = pol(torch.from_numpy(obs)).exp().detach().numpy()[0]
-    n = 40_000
-    a, a_env = actor.sample(np.repeat(obs[:1], n, axis=0))
-    np.testing.assert_array_equal(a, a_env)
-    freq = np.bincount(a, minlength=3) / n
-    se = np.sqrt(probs * (1 - probs) / n) + 1e-12
-    assert np.all(np.abs(freq - probs) < 5 * se)
-    # power: the same test rejects the probabilities before the step
-    assert np.any(np.abs(freq - before) > 5 * se)
-    # Gaussian: mean = network output, clipped only for the environment
-    g = MLPPolicy(4, 1, (8,), discrete=False, low=np.array([-0.1]), high=np.array([0.1]))
-    ga = _NumpyActor(g, seed=3)
-    a, a_env = ga.sample(np.repeat(obs[:1], n, axis=0))
-    mean = g(torch.from_numpy(obs[:1])).detach().numpy()[0, 0]
-    assert abs(a.mean() - mean) < 5 / np.sqrt(n) and a.std() == pytest.approx(1.0, abs=0.02)
-    assert a_env.min() >= -0.1 and a_env.max() <= 0.1
+    def spy(self, grad=False):
+        calls.append(grad)
+        return collect(self, grad=grad)
+
+    monkeypatch.setattr(_rollout._Collector, "collect", spy)
+    cfg = rb.A2CConfig(total_steps=640, n_envs=4, n_steps=8, seed=1)
+    r = rb.train_a2c(cfg)
+    assert calls == [True] * (640 // 32) and r.total_steps == 640
+    assert r.episode_returns.sum() <= 640    # CartPole: reward 1 per step
+    # the gradient step moved the networks away from their initialisation
+    with _rollout._torch_session(cfg.seed, 1):
+        fresh = _rollout._Collector(cfg)
+    try:
+        moved = [not np.allclose(a.detach().numpy(), b.detach().numpy())
+                 for a, b in zip(r.policy.parameters(), fresh.policy.parameters())]
+    finally:
+        fresh.close()
+    assert all(moved)

@@ -160,7 +160,8 @@ def test_categorical_sampling_by_inversion_has_the_policy_probabilities():
     gp = torch.tensor([[0.5, -0.5, 0.0, np.log(2.0)]], dtype=torch.float32)
     z = gpol.noise((1,), torch.Generator().manual_seed(4))
     assert z.shape == (1, 2)
-    torch.testing.assert_close(gpol.sample(gp, noise=z), torch.tensor([[0.5, -0.5]]) + z * torch.tensor([1.0, 2.0]))
+    expected = torch.tensor([[0.5, -0.5]]) + z * torch.tensor([1.0, 2.0])
+    torch.testing.assert_close(gpol.sample(gp, noise=z), expected)
 
 
 def test_flat_adam_is_clip_grad_norm_then_torch_adam():

@@ -264,7 +264,8 @@ class QEnsemble(nn.Module):
         last = len(self.weights) - 1
         h = None
         for i, (W, b) in enumerate(zip(self.weights, self.biases)):
-            W, b = W[:n], b[:n]
+            if n < self.n:  # a slice's backward would zero-fill and copy the full gradient
+                W, b = W[:n], b[:n]
             if frozen:
                 W, b = W.detach(), b.detach()
             if i == 0:

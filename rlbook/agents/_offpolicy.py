@@ -10,6 +10,7 @@ target bootstraps from it). Actions are exchanged in the normalised box
 """
 from __future__ import annotations
 
+import copy
 import numbers
 import time
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ import torch
 
 from .._progress import progress_bar
 from .._validate import check_int
-from ._rollout import LearningCurve, TrainResult
+from ._replay import ReplayBuffer
+from ._rollout import _make_result, _torch_session
 
 __all__ = ["polyak_update", "policy_returns_from_states"]
 
@@ -96,6 +98,15 @@ def _check_config(config):
         raise ValueError(f"hidden_sizes is {hs!r}, expected a non-empty tuple of positive integers")
 
 
+def _checked(config, cls):
+    """``cls()`` for None; refuses a config of another type; the common checks."""
+    config = cls() if config is None else config
+    if not isinstance(config, cls):
+        raise TypeError(f"config must be a {cls.__name__}, got {type(config).__name__}")
+    _check_config(config)
+    return config
+
+
 def _make_env(env_id):
     """The environment, its observation size and action box; refuses what the agents cannot act in."""
     import gymnasium as gym
@@ -167,17 +178,6 @@ class _EnvLoop:
         self.env.close()
 
 
-@torch.no_grad()
-def _explore(cfg, actor, obs, t, d, rng):
-    """The collect step of DDPG and TD3: a uniform action in ``[-1, 1]^d`` during the
-    first ``learning_starts`` steps, then ``clip(mu(s) + exploration_noise * N(0, I), -1, 1)``."""
-    if t < cfg.learning_starts:
-        return rng.uniform(-1.0, 1.0, d)
-    with torch.no_grad():
-        mu = actor(torch.from_numpy(obs)).numpy()
-    return np.clip(mu + cfg.exploration_noise * rng.standard_normal(d), -1.0, 1.0)
-
-
 def polyak_update(target, online, tau: float) -> None:
     r"""Polyak averaging of a target network, in place, all tensors in one call.
 
@@ -196,26 +196,84 @@ def polyak_update(target, online, tau: float) -> None:
     torch._foreach_lerp_(t_params, o_params, float(tau))
 
 
-def _finish(loop, config, actor, critic, t0, diagnostics):
-    steps = np.asarray(loop.curve_steps, dtype=np.int64)
-    rets = np.asarray(loop.curve_returns, dtype=float)
-    hit = None
-    if config.threshold is not None:
-        ok = np.flatnonzero(rets >= config.threshold)
-        hit = int(steps[ok[0]]) if len(ok) else None
-    actor.eval()
-    critic.eval()
-    return TrainResult(policy=actor, value_fn=critic, curve=LearningCurve(steps, rets),
-                       wall_time=time.perf_counter() - t0, steps_to_threshold=hit,
-                       episode_steps=np.asarray(loop.ep_steps, dtype=np.int64),
-                       episode_returns=np.asarray(loop.ep_returns, dtype=float),
-                       total_steps=loop.steps,
-                       diagnostics={k: np.asarray(v) for k, v in diagnostics.items()},
-                       config=config)
+class _Agent:
+    """The networks, optimisers and two steps of an off-policy actor-critic agent.
+
+    The constructor builds the actor and the critic (in this order: the torch seed
+    fixes both) with their target copies and one Adam optimiser each, allocated once.
+    A subclass defines ``act`` (the collect step: NumPy observation in, normalised
+    action out) and ``update`` (one gradient step on a minibatch of torch tensors).
+    The update keeps its losses as tensors (``c_loss``, ``a_loss``, ``q``), read by
+    :meth:`diagnostics` at episode ends only, so that no step waits on ``float()``.
+    """
+
+    def __init__(self, cfg, actor, critic, actor_target=True):
+        self.cfg = cfg
+        self.actor, self.critic = actor, critic
+        self.actor_targ = copy.deepcopy(actor) if actor_target else None
+        self.critic_targ = copy.deepcopy(critic)
+        pairs = [(self.critic_targ, critic)] + ([(self.actor_targ, actor)] if actor_target else [])
+        self._targ_params = [p for t, _ in pairs for p in t.parameters()]
+        self._online_params = [p for _, o in pairs for p in o.parameters()]
+        for p in self._targ_params:
+            p.requires_grad_(False)
+        self.opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, fused=True)
+        self.opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, fused=True)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.c_loss = self.a_loss = torch.tensor(float("nan"))
+        self.q = torch.full((1, 1), float("nan"))
+
+    @staticmethod
+    def _step(opt, loss):
+        """One optimiser step on ``loss``; returns the loss, detached."""
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    @torch.no_grad()
+    def _polyak(self):
+        """:func:`polyak_update` of every target network, in one fused call."""
+        torch._foreach_lerp_(self._targ_params, self._online_params, self.cfg.tau)
+
+    def diagnostics(self):
+        """The latest update's ``critic_loss``, ``q_mean`` (mean ``Q_1`` on its
+        minibatch) and ``actor_loss``, as floats."""
+        return {"critic_loss": float(self.c_loss), "q_mean": float(self.q[0].detach().mean()),
+                "actor_loss": float(self.a_loss)}
 
 
-def _bar(config, progress, name):
-    return progress_bar(config.total_steps, progress, desc=f"{name} {config.env_id}", unit="steps")
+def _train(config, progress, name, make_agent):
+    """Run an off-policy agent: collect one transition per step into the replay buffer
+    and, after ``learning_starts`` steps, make one update per step on a uniform
+    minibatch (``train_freq = gradient_steps = 1``)."""
+    t0 = time.perf_counter()
+    bar = progress_bar(config.total_steps, progress, desc=f"{name} {config.env_id}",
+                       unit="steps")
+    with _torch_session(config.seed, config.torch_threads), bar:
+        loop = _EnvLoop(config, bar)
+        try:
+            agent = make_agent(config, loop)
+            buf = ReplayBuffer(max(min(config.buffer_size, config.total_steps),
+                                   config.batch_size),
+                               (loop.obs_dim,), (loop.act_dim,), action_dtype=np.float32)
+            rng = np.random.default_rng(config.seed)
+            diag = {"step": []}
+            for t in range(config.total_steps):
+                a = agent.act(loop.obs, t, rng)
+                n_eps = len(loop.ep_returns)
+                buf.add(*loop.step(a))
+                if t >= config.learning_starts:
+                    agent.update(buf.sample(config.batch_size, rng, as_torch=True))
+                if len(loop.ep_returns) > n_eps:
+                    diag["step"].append(loop.steps)
+                    for k, v in agent.diagnostics().items():
+                        diag.setdefault(k, []).append(v)
+            return _make_result(config, config.threshold, agent.actor, agent.critic,
+                                loop.curve_steps, loop.curve_returns, t0, loop.ep_steps,
+                                loop.ep_returns, loop.steps, diag)
+        finally:
+            loop.close()
 
 
 @torch.no_grad()

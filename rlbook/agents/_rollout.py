@@ -16,8 +16,9 @@ hidden layers, orthogonal initialisation as in Stable-Baselines3 / cleanrl).
 **Time limits.**  The vector environment resets in the same step
 (``autoreset_mode=SAME_STEP``): when an episode ends, ``step`` already returns the
 first observation of the next episode and the final observation is in
-``info["final_obs"]``.  (Gymnasium's vectorised CartPole resets in the *next* step;
-:class:`_SameStepCartPole` resets it in the same step, with the same random draw.)  A *terminated* step (the pole fell) has no future:
+``info["final_obs"]``.  (Gymnasium's vectorised CartPole resets in the *next*
+step; :class:`_SameStepCartPole` resets it in the same step, with the same random
+draw.)  A *terminated* step (the pole fell) has no future:
 ``done = 1`` and nothing is bootstrapped.  A *truncated* step (the 500-step time
 limit of CartPole-v1) is not terminal for the MDP: its TD error bootstraps from
 ``V(final_obs)``, and only the GAE recursion is cut (``truncations`` in
@@ -62,7 +63,7 @@ class LearningCurve:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Outcome of :func:`train_ppo` / :func:`train_trpo`."""
+    """Outcome of :func:`train_ppo` / :func:`train_trpo` / :func:`train_a2c`."""
 
     policy: object
     """The trained :class:`MLPPolicy` (a ``torch.nn.Module``; ``policy.act(obs)`` gives actions)."""
@@ -90,7 +91,8 @@ class TrainResult:
 
 @dataclass
 class _RolloutConfig:
-    """Settings shared by :class:`PPOConfig` and :class:`TRPOConfig` (the rollout)."""
+    """Settings shared by :class:`PPOConfig`, :class:`TRPOConfig` and :class:`A2CConfig`
+    (the rollout)."""
 
     env_id: str = "CartPole-v1"
     """Gymnasium environment id (discrete or 1-D Box actions, Box observations)."""
@@ -282,8 +284,11 @@ class _Collector:
             params = self.policy(torch.from_numpy(obs))
             return self.policy.sample(params, noise=noise).numpy()
 
-    def collect(self):
-        """One rollout; returns flat tensors obs, act, logp, params, values, advantages, returns."""
+    def collect(self, grad=False):
+        """One rollout; returns flat tensors obs, act, logp, params, values, advantages, returns.
+
+        ``grad=True`` keeps the autograd graph of the batched pass (logp, params and
+        values), for an agent that takes its gradient step on this very pass (A2C)."""
         T, N = self.n_steps, self.n_envs
         b_obs = np.zeros((T, N, self.obs_dim), dtype=np.float32)
         b_act = np.zeros((T, N) if self.discrete else (T, N, self.n_act), dtype=np.int64 if self.discrete else np.float32)
@@ -313,17 +318,18 @@ class _Collector:
         obs = torch.from_numpy(b_obs.reshape(T * N, self.obs_dim))
         act = torch.from_numpy(b_act.reshape(T * N, *b_act.shape[2:]))
         extra = np.concatenate([self.obs] + [f[2][None] for f in final], axis=0)
-        with torch.no_grad():
+        with torch.set_grad_enabled(grad):
             params = self.policy(obs)
             logp = self.policy.log_prob(params, act)
             v_all = self.value_fn(torch.cat([obs, torch.from_numpy(extra)]))
-        vals = v_all[:T * N].numpy().astype(np.float64).reshape(T, N)
-        last_v = v_all[T * N:T * N + N].numpy().astype(np.float64)
+        v_np = v_all.detach().numpy()
+        vals = v_np[:T * N].astype(np.float64).reshape(T, N)
+        last_v = v_np[T * N:T * N + N].astype(np.float64)
         # V(s_{t+1}): the next row's value; after a truncation V(final obs); after a termination unused
         next_val = np.concatenate([vals[1:], last_v[None]], axis=0)
         next_val[(term + trunc) > 0] = 0.0
         for k, (t, i, _) in enumerate(final):
-            next_val[t, i] = float(v_all[T * N + N + k])
+            next_val[t, i] = float(v_np[T * N + N + k])
         adv = gae(rew, vals, next_val, term, self.gamma, self.lam, truncations=np.minimum(trunc, 1 - term))
         ret = adv + vals
         v_t = v_all[:T * N]
@@ -370,22 +376,29 @@ class _Training:
 
     def result(self):
         col = self.col
-        steps = np.asarray(self.curve_steps, dtype=np.int64)
-        rets = np.asarray(self.curve_returns, dtype=float)
-        hit = None
-        if col.threshold is not None:
-            ok = np.flatnonzero(rets >= col.threshold)
-            hit = int(steps[ok[0]]) if len(ok) else None
-        col.policy.eval()
-        col.value_fn.eval()
-        return TrainResult(
-            policy=col.policy, value_fn=col.value_fn, curve=LearningCurve(steps, rets),
-            wall_time=time.perf_counter() - self.start, steps_to_threshold=hit,
-            episode_steps=np.asarray(col.ep_steps, dtype=np.int64),
-            episode_returns=np.asarray(col.ep_returns, dtype=float),
-            total_steps=col.steps,
-            diagnostics={k: np.asarray(v) for k, v in self.diagnostics.items()},
-            config=self.config)
+        return _make_result(self.config, col.threshold, col.policy, col.value_fn,
+                            self.curve_steps, self.curve_returns, self.start, col.ep_steps,
+                            col.ep_returns, col.steps, self.diagnostics)
+
+
+def _make_result(config, threshold, policy, value_fn, curve_steps, curve_returns, start,
+                 ep_steps, ep_returns, total_steps, diagnostics):
+    """The :class:`TrainResult` of a finished run (rollout and off-policy agents): the
+    curve, its first step at ``threshold``, the networks switched to eval mode."""
+    steps = np.asarray(curve_steps, dtype=np.int64)
+    rets = np.asarray(curve_returns, dtype=float)
+    hit = None
+    if threshold is not None:
+        ok = np.flatnonzero(rets >= threshold)
+        hit = int(steps[ok[0]]) if len(ok) else None
+    policy.eval()
+    value_fn.eval()
+    return TrainResult(
+        policy=policy, value_fn=value_fn, curve=LearningCurve(steps, rets),
+        wall_time=time.perf_counter() - start, steps_to_threshold=hit,
+        episode_steps=np.asarray(ep_steps, dtype=np.int64),
+        episode_returns=np.asarray(ep_returns, dtype=float), total_steps=total_steps,
+        diagnostics={k: np.asarray(v) for k, v in diagnostics.items()}, config=config)
 
 
 # -------------------------------------------------------------- evaluation

@@ -20,7 +20,7 @@ from .._progress import progress_bar
 from .._validate import check_config, check_gamma, check_int, check_positive
 from ._nets import QNetwork
 from ._replay import ReplayBuffer
-from ._rollout import (LearningCurve, TrainResult, _make_vec_env, _torch_session,
+from ._rollout import (TrainResult, _make_result, _make_vec_env, _torch_session,
                        evaluate_policy_gym)
 
 __all__ = ["DQNConfig", "train_dqn", "dqn_targets"]
@@ -336,19 +336,8 @@ def _train(config, envs, obs_dim, n_act, progress, start):
                     best = {k: v.clone() for k, v in q.state_dict().items()}
     finally:
         bar.close()
-    wall = time.perf_counter() - start
-    cs = np.asarray(curve_steps, dtype=np.int64)
-    cr = np.asarray(curve_returns, dtype=float)
-    hit = None
-    if threshold is not None:
-        ok = np.flatnonzero(cr >= threshold)
-        hit = int(cs[ok[0]]) if len(ok) else None
     if best is not None:
         q.load_state_dict(best)
-    q.eval()
     diag.update({f"eval_{k}": v for k, v in evals.items()})
-    return TrainResult(policy=q, value_fn=q, curve=LearningCurve(cs, cr), wall_time=wall,
-                       steps_to_threshold=hit,
-                       episode_steps=np.asarray(ep_steps, dtype=np.int64),
-                       episode_returns=np.asarray(ep_returns, dtype=float), total_steps=steps,
-                       diagnostics={k: np.asarray(v) for k, v in diag.items()}, config=config)
+    return _make_result(config, threshold, q, q, curve_steps, curve_returns, start, ep_steps,
+                        ep_returns, steps, diag)

@@ -8,18 +8,13 @@ variable of an entropy constraint ``H(pi(.|s)) >= target_entropy``.
 """
 from __future__ import annotations
 
-import copy
 import math
-import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ._nets import QEnsemble, SquashedGaussianActor
-from ._offpolicy import _bar, _check_config, _OffPolicyConfig, _check_real, _EnvLoop, _finish, polyak_update
-from ._replay import ReplayBuffer
-from ._rollout import _torch_session
+from ._offpolicy import _Agent, _checked, _check_real, _OffPolicyConfig, _train
 
 __all__ = ["SACConfig", "train_sac"]
 
@@ -74,83 +69,66 @@ def train_sac(config: SACConfig | None = None, progress: bool = False):
         ``critic_loss``, ``q_mean``, ``actor_loss``, ``alpha`` and ``entropy``
         (``-mean log pi`` on the last minibatch).
     """
-    config = SACConfig() if config is None else config
-    if not isinstance(config, SACConfig):
-        raise TypeError(f"config must be a SACConfig, got {type(config).__name__}")
-    _check_config(config)
+    config = _checked(config, SACConfig)
     _check_real(config.alpha, "alpha", 0.0, None, lo_open=True, what=" (a temperature > 0)")
     if config.target_entropy is not None:
         _check_real(config.target_entropy, "target_entropy")
-    t0 = time.perf_counter()
-    bar = _bar(config, progress, "SAC")
-    with _torch_session(config.seed, config.torch_threads), bar:
-        loop = _EnvLoop(config, bar)
-        try:
-            return _train(config, loop, t0)
-        finally:
-            loop.close()
+    return _train(config, progress, "SAC", _SAC)
 
 
-def _train(cfg, loop, t0):
-    d = loop.act_dim
-    actor = SquashedGaussianActor(loop.obs_dim, d, cfg.hidden_sizes, loop.low, loop.high)
-    critic = QEnsemble(loop.obs_dim, d, cfg.hidden_sizes, n=2)
-    critic_targ = copy.deepcopy(critic)
-    log_alpha = torch.tensor(math.log(cfg.alpha))
-    target_entropy = -float(d) if cfg.target_entropy is None else float(cfg.target_entropy)
-    opt_actor = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, fused=True)
-    opt_critic = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, fused=True)
-    opt_alpha = torch.optim.Adam([log_alpha], lr=cfg.actor_lr) if cfg.autotune else None
-    buf = ReplayBuffer(max(min(cfg.buffer_size, cfg.total_steps), cfg.batch_size),
-                       (loop.obs_dim,), (d,), action_dtype=np.float32)
-    rng = np.random.default_rng(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    diag = {"step": [], "critic_loss": [], "q_mean": [], "actor_loss": [], "alpha": [],
-            "entropy": []}
-    c_loss = q_mean = a_loss = logp = torch.tensor(float("nan"))
-    for t in range(cfg.total_steps):
-        # 1. collect: a ~ pi(.|s) (uniform at first), store the transition
-        if t < cfg.learning_starts:
-            a = rng.uniform(-1.0, 1.0, d)
-        else:
-            with torch.no_grad():
-                a = actor.sample(torch.from_numpy(loop.obs), gen)[0].numpy()
-        n_eps = len(loop.ep_returns)
-        buf.add(*loop.step(a))
-        if t >= cfg.learning_starts:
-            b = buf.sample(cfg.batch_size, rng, as_torch=True)
-            alpha = log_alpha.detach().exp()
-            # 2. soft target: clipped double Q minus alpha log pi at a fresh next action
-            with torch.no_grad():
-                a2, logp2 = actor.sample(b.next_obs, gen)
-                v2 = critic_targ(b.next_obs, a2).min(0).values - alpha * logp2
-                y = b.rewards + cfg.gamma * (1.0 - b.terminated) * v2
-            # 3. losses on the minibatch: critics on the soft target, actor by the
-            #    reparameterisation gradient through frozen critics (one backward pass:
-            #    the two losses touch disjoint parameters)
-            q = critic(b.obs, b.actions)
-            c_loss = ((q - y) ** 2).mean(1).sum()
-            a_new, logp = actor.sample(b.obs, gen)
-            a_loss = (alpha * logp - critic(b.obs, a_new, frozen=True).min(0).values).mean()
-            # 4. one Adam step on the critics and one on the actor
-            opt_critic.zero_grad(set_to_none=True)
-            opt_actor.zero_grad(set_to_none=True)
-            (c_loss + a_loss).backward()
-            opt_critic.step()
-            opt_actor.step()
-            # 5. temperature: a gradient step on the dual of the entropy constraint,
-            #    d/dlog(alpha) of -log(alpha) (log pi + H_target) = -(log pi + H_target)
-            if opt_alpha is not None:
-                log_alpha.grad = -(logp.detach() + target_entropy).mean()
-                opt_alpha.step()
-            # 6. Polyak averaging of the target critics
-            polyak_update(critic_targ, critic, cfg.tau)
-            q_mean = q[0].detach().mean()
-        if len(loop.ep_returns) > n_eps:
-            diag["step"].append(loop.steps)
-            diag["critic_loss"].append(float(c_loss.detach()))
-            diag["q_mean"].append(float(q_mean))
-            diag["actor_loss"].append(float(a_loss.detach()))
-            diag["alpha"].append(float(log_alpha.detach().exp()))
-            diag["entropy"].append(float(-logp.detach().mean()))
-    return _finish(loop, cfg, actor, critic, t0, diag)
+class _SAC(_Agent):
+    """SAC's two steps: no target actor; the temperature ``log alpha`` with its own Adam."""
+
+    def __init__(self, cfg, loop):
+        d = loop.act_dim
+        super().__init__(cfg, SquashedGaussianActor(loop.obs_dim, d, cfg.hidden_sizes, loop.low,
+                                                    loop.high),
+                         QEnsemble(loop.obs_dim, d, cfg.hidden_sizes, n=2), actor_target=False)
+        self._d = d
+        self.log_alpha = torch.tensor(math.log(cfg.alpha))
+        self.target_entropy = -float(d) if cfg.target_entropy is None else float(cfg.target_entropy)
+        self.opt_alpha = torch.optim.Adam([self.log_alpha], lr=cfg.actor_lr) if cfg.autotune else None
+        self.logp = torch.tensor(float("nan"))
+
+    @torch.no_grad()
+    def act(self, obs, t, rng):
+        """1. collect: ``a ~ pi(.|s)`` (uniform in the first ``learning_starts`` steps)."""
+        if t < self.cfg.learning_starts:
+            return rng.uniform(-1.0, 1.0, self._d)
+        return self.actor.sample(torch.from_numpy(obs), self.gen)[0].numpy()
+
+    def update(self, b):
+        cfg, actor, critic = self.cfg, self.actor, self.critic
+        alpha = self.log_alpha.detach().exp()
+        # 2. soft target: clipped double Q minus alpha log pi at a fresh next action
+        with torch.no_grad():
+            a2, logp2 = actor.sample(b.next_obs, self.gen)
+            v2 = self.critic_targ(b.next_obs, a2).min(0).values - alpha * logp2
+            y = b.rewards + cfg.gamma * (1.0 - b.terminated) * v2
+        # 3. losses on the minibatch: critics on the soft target, actor by the
+        #    reparameterisation gradient through frozen critics (one backward pass:
+        #    the two losses touch disjoint parameters)
+        self.q = critic(b.obs, b.actions)
+        c_loss = ((self.q - y) ** 2).mean(1).sum()
+        a_new, logp = actor.sample(b.obs, self.gen)
+        a_loss = (alpha * logp - critic(b.obs, a_new, frozen=True).min(0).values).mean()
+        # 4. one Adam step on the critics and one on the actor
+        self.opt_critic.zero_grad(set_to_none=True)
+        self.opt_actor.zero_grad(set_to_none=True)
+        (c_loss + a_loss).backward()
+        self.opt_critic.step()
+        self.opt_actor.step()
+        self.c_loss, self.a_loss, self.logp = c_loss.detach(), a_loss.detach(), logp.detach()
+        # 5. temperature: a gradient step on the dual of the entropy constraint,
+        #    d/dlog(alpha) of -log(alpha) (log pi + H_target) = -(log pi + H_target)
+        if self.opt_alpha is not None:
+            self.log_alpha.grad = -(self.logp + self.target_entropy).mean()
+            self.opt_alpha.step()
+        # 6. Polyak averaging of the target critics
+        self._polyak()
+
+    def diagnostics(self):
+        """Those of :class:`_Agent` and the temperature ``alpha`` and the entropy
+        estimate ``-mean log pi`` of the latest minibatch."""
+        return {**super().diagnostics(), "alpha": float(self.log_alpha.exp()),
+                "entropy": float(-self.logp.mean())}
