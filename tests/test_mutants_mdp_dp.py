@@ -259,3 +259,10 @@ def test_truncated_pi_default_tolerance_is_1e_8():
     mdp = rb.random_mdp(6, 3, 0.95, seed=8, reward_scale=10.0)
     v_star = rb.policy_iteration(mdp).v  # exact evaluation: an independent route to v*
     assert np.max(np.abs(rb.truncated_policy_iteration(mdp, 2).v - v_star)) <= 1e-8
+
+
+def test_truncated_policy_iteration_default_budget_is_100000_iterations():
+    # one action, gamma = 1 and termination probability 1e-9 per step: every sweep
+    # changes the value by about 1, so the default budget runs out
+    res = rb.truncated_policy_iteration(_chain(1.0, p_stay=1.0 - 1e-9), 1)
+    assert res.num_iter == 100_000 and res.converged is False

@@ -308,3 +308,120 @@ def test_trpo_step_accept_ratio_is_a_fraction_of_the_predicted_gain():
                                     lambda x: 0.0, 0.02, **k)
     assert step(accept_ratio=0.5).step_fraction == 1.0  # 0.2 > 0.5 * 0.2
     assert not step(accept_ratio=1.0).accepted  # the gain must exceed the prediction strictly
+
+
+# ----------------------------------------------------------------- natural policy gradient internals
+def _fisher_from_scores(pi, d):
+    """``F = sum_s d(s) sum_a pi(a|s) (e_a - pi_s)(e_a - pi_s)^T``, block diagonal (S A, S A)."""
+    S, A = pi.shape
+    F = np.zeros((S * A, S * A))
+    for s in range(S):
+        for a in range(A):
+            score = np.eye(A)[a] - pi[s]  # grad of log softmax at (s, a) w.r.t. theta[s, :]
+            F[s * A:(s + 1) * A, s * A:(s + 1) * A] += d[s] * pi[s, a] * np.outer(score, score)
+    return F
+
+
+@pytest.mark.parametrize("precondition", [True, False])
+def test_npg_one_cg_step_uses_the_fisher_diagonal_as_preconditioner(precondition):
+    # after one (P)CG step x_1 = (b^T z / z^T F z) z with z = M^-1 b, M = diag(F) (or I);
+    # the projection then removes the row means (b's rows already sum to zero)
+    mdp = rb.random_mdp(4, 3, gamma=0.9, seed=3)
+    rng = np.random.default_rng(3)
+    theta, rho0 = 1.5 * rng.normal(size=(4, 3)), rng.dirichlet(np.ones(4))
+    pi = rb.softmax_policy(theta)
+    d = 0.1 * rb.discounted_visitation(mdp, pi, rho0)
+    F = _fisher_from_scores(pi, d)
+    b = rb.exact_policy_gradient(mdp, theta, rho0).ravel()
+    z = b / np.diag(F) if precondition else b
+    x1 = (b @ z) / (z @ F @ z) * z
+    x1 = (x1.reshape(4, 3) - x1.reshape(4, 3).mean(axis=1, keepdims=True))
+    x, info = rb.natural_policy_gradient(mdp, theta, rho0, cg_iters=1, precondition=precondition,
+                                         return_info=True)
+    assert info.num_iter == 1
+    np.testing.assert_allclose(x, x1, rtol=1e-10, atol=1e-14)
+    # the two preconditioners give different first steps (the check has power)
+    z_other = b if precondition else b / np.diag(F)
+    x_other = (b @ z_other) / (z_other @ F @ z_other) * z_other
+    assert np.abs(x_other.reshape(4, 3) - x_other.reshape(4, 3).mean(1, keepdims=True) - x).max() > 1e-3
+
+
+def test_npg_cg_budget_default_and_tolerance_are_passed_on():
+    mdp = rb.random_mdp(3, 2, gamma=0.9, seed=2)
+    theta = np.random.default_rng(2).normal(size=(3, 2))
+    rho0 = np.ones(3) / 3
+    # tol = 0 with damping (F + damping I positive definite): CG uses the whole default
+    # budget of 2 S A = 12 iterations
+    _, info = rb.natural_policy_gradient(mdp, theta, rho0, tol=0.0, damping=0.5, return_info=True)
+    assert info.num_iter == 12 and not info.converged
+    # a loose tolerance stops CG at the first residual below tol * ||b||
+    for tol in (0.5, 1e-3):
+        _, info = rb.natural_policy_gradient(mdp, theta, rho0, tol=tol, return_info=True)
+        norms = info.residual_norms
+        first = int(np.argmax(norms <= tol * norms[0]))
+        assert info.converged and first > 0 and info.num_iter == first
+    # cg_iters = 1 is a legal budget and is respected
+    _, info = rb.natural_policy_gradient(mdp, theta, rho0, cg_iters=1, return_info=True)
+    assert info.num_iter == 1
+
+
+def test_npg_errors_name_the_argument():
+    mdp = rb.random_mdp(3, 2, gamma=0.9, seed=2)
+    theta, rho0 = np.zeros((3, 2)), np.ones(3) / 3
+    with pytest.raises(ValueError, match=r"^damping is -1\.0, expected a finite number >= 0"):
+        rb.natural_policy_gradient(mdp, theta, rho0, damping=-1.0)
+    with pytest.raises(ValueError, match=r"^cg_iters is 0, expected an integer >= 1"):
+        rb.natural_policy_gradient(mdp, theta, rho0, cg_iters=0)
+
+
+def test_npg_deterministic_state_is_a_null_direction():
+    # theta[0] = (800, 0, 0): pi(.|0) = (1, 0, 0) exactly (exp(-800) underflows), so F's block
+    # at state 0 is zero; the pseudo-inverse gives 0 there and Kakade's formula elsewhere
+    mdp = rb.random_mdp(4, 3, gamma=0.9, seed=6)
+    rng = np.random.default_rng(6)
+    theta, rho0 = rng.normal(size=(4, 3)), rng.dirichlet(np.ones(4))
+    theta[0] = (800.0, 0.0, 0.0)
+    pi = rb.softmax_policy(theta)
+    assert pi[0, 1] == 0.0 and rb.discounted_visitation(mdp, pi, rho0)[0] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, info = rb.natural_policy_gradient(mdp, theta, rho0, return_info=True)
+    assert info.converged
+    np.testing.assert_array_equal(x[0], 0.0)
+    A = rb.advantage(mdp, pi)
+    np.testing.assert_allclose(x[1:], (A[1:] - A[1:].mean(1, keepdims=True)) / 0.1, atol=1e-8)
+
+
+def test_npg_round_off_error_reports_the_smallest_probability_on_visited_states():
+    # 7 visited states with pi(a|s) down to ~1e-28 (F numerically singular) and an 8th state
+    # that is never reached and has a still smaller probability: it must not be reported
+    base = rb.random_mdp(7, 4, gamma=0.9, seed=0)
+    P = np.zeros((8, 4, 8))
+    P[:7, :, :7] = base.P
+    P[7, :, 7] = 1.0
+    R = np.zeros((8, 4))
+    R[:7] = base.R
+    mdp = rb.FiniteMDP(P, R, 0.9)
+    rng = np.random.default_rng(0)
+    theta = np.zeros((8, 4))
+    theta[:7] = 30.0 * rng.normal(size=(7, 4))
+    theta[7] = (100.0, 0.0, 0.0, 0.0)
+    rho0 = np.zeros(8)
+    rho0[:7] = rng.dirichlet(np.ones(7))
+    pi = rb.softmax_policy(theta)
+    smallest = pi[:7].min()
+    assert pi[7].min() < smallest < 1e-20
+    with pytest.raises(ValueError, match=r"^the matrix is not positive definite.*round-off.*"
+                       rf"on a visited state is {smallest:.3g}\); pass damping > 0$"):
+        rb.natural_policy_gradient(mdp, theta, rho0)
+
+
+def test_trpo_step_passes_cg_tol_on():
+    # F = diag(1..12): with a loose cg_tol CG stops at the first residual below cg_tol ||g||
+    F = np.arange(1.0, 13.0)
+    for tol in (0.5, 0.05):
+        res = rb.trpo_step(np.zeros(12), np.ones(12), lambda v: F * v, lambda x: x.sum(),
+                           lambda x: 0.0, 0.01, cg_iters=12, cg_tol=tol)
+        norms = res.cg_info.residual_norms
+        first = int(np.argmax(norms <= tol * norms[0]))
+        assert res.cg_info.converged and 0 < first < 12 and res.cg_info.num_iter == first
