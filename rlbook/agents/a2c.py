@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from .._validate import check_positive
-from ._rollout import TrainResult, _check_common, _RolloutConfig, _torch_session, _Training
+from ._rollout import (TrainResult, _check_common, _FlatOptimizer, _RolloutConfig,
+                       _torch_session, _Training)
 
 __all__ = ["A2CConfig", "train_a2c"]
 
@@ -125,17 +126,11 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
     with _torch_session(config.seed, config.torch_threads):
         run = _Training(config, "A2C", progress)
         policy = run.col.policy
-        params = list(policy.parameters()) + list(run.col.value_fn.parameters())
-        if config.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=config.lr, eps=config.optim_eps, foreach=True)
-        else:  # foreach: one multi-tensor kernel per operation instead of one per parameter
-            opt = torch.optim.RMSprop(params, lr=config.lr, alpha=0.99, eps=config.optim_eps,
-                                      foreach=True)
+        opt = _FlatOptimizer(list(policy.parameters()) + list(run.col.value_fn.parameters()),
+                             eps=config.optim_eps, rule=config.optimizer)
         try:
             for upd in range(run.n_updates):
                 lr = config.lr * (1.0 - upd / run.n_updates) if config.anneal_lr else config.lr
-                for g in opt.param_groups:
-                    g["lr"] = lr
                 # 1-2. collect n_steps from every copy with the current policy; n-step
                 #      advantages and targets (the batched pass keeps the graph)
                 _, _, logp, p, v, adv, ret = run.col.collect(grad=True)
@@ -150,11 +145,7 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
                 else:                                # diagnostic only: keep it off the graph
                     with torch.no_grad():
                         ent = policy.entropy(p).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if config.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm, foreach=True)
-                opt.step()
+                opt.step(loss, lr, config.max_grad_norm)
                 run.end_update(entropy=float(ent.detach()), value_loss=float(v_loss.detach()),
                                lr=lr)
         finally:
