@@ -101,8 +101,9 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
     Per update: collect ``n_steps`` steps from each of ``n_envs`` copies with the
     current policy; compute the advantages ``A_t`` with :func:`rlbook.gae`
     (``lam = 1``: ``A_t = sum_{j<n} gamma^j r_{t+j} + gamma^n V(s_{t+n}) - V(s_t)``,
-    cut at episode ends) and the targets ``R_t = A_t + V(s_t)``; take one step of
-    the optimizer on
+    cut at episode ends) and the targets ``R_t = A_t + V(s_t)``; clip the global
+    gradient norm and take one step of the optimizer (RMSprop or Adam, run on one flat
+    vector holding both networks' parameters) on
 
     .. math:: -\frac1B\sum_t A_t \ln\pi_\theta(a_t|s_t) + c_v \frac1B\sum_t (V_w(s_t) - R_t)^2
               - c_e \frac1B\sum_t H(\pi_\theta(\cdot|s_t))
