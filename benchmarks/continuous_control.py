@@ -286,6 +286,10 @@ def _extra(ap):
                     help="equal settings: random transitions in each replay buffer")
     ap.add_argument("--no-equal", action="store_true", help="skip the equal-settings section")
     ap.add_argument("--no-main", action="store_true", help="skip the main table")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="main table: run this many (algorithm, seed) pairs at once, one "
+                         "process each (at most the number of cores; each pair still "
+                         "alternates rlbook and SB3)")
 
 
 def main_table(args, algos, version):
@@ -308,28 +312,56 @@ def main_table(args, algos, version):
           + (f" | {'SB3 ' + version:^31} | ratio ours/SB3" if have_sb3 else ""))
     print(f"{'':>5} {'':>4} | {head}" + (f" | {head} |  wall   cpu" if have_sb3 else ""))
     solved, ratios = [], []
-    for algo in algos:
-        ours_w, sb3_w = [], []
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            r = run_ours(algo, seed, args.steps, args.eval_episodes, args.learning_starts)
-            ours_w.append(r["wall"])
-            solved.append(r["eval_mean"] >= THRESHOLD)
-            line = f"{algo:>5} {seed:>4} | {fmt(r)}"
-            if have_sb3:
-                s = run_sb3(algo, seed, args.steps, args.eval_episodes, args.learning_starts)
-                sb3_w.append(s["wall"])
-                ratios.append(r["wall"] / s["wall"])
-                line += f" | {fmt(s)} | {ratios[-1]:5.2f} {r['cpu'] / s['cpu']:5.2f}"
-            print(line, flush=True)
+    pairs = [(algo, seed) for algo in algos
+             for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    job = (args.steps, args.eval_episodes, args.learning_starts, have_sb3)
+    if args.jobs > 1:
+        import multiprocessing as mp
+
+        # spawn: a fresh interpreter per worker (forking after torch's thread pool
+        # has started is unsafe); each worker sets one torch thread itself
+        with mp.get_context("spawn").Pool(min(args.jobs, len(pairs)),
+                                          initializer=_warm_worker) as pool:
+            results = pool.starmap(_run_pair, [(a, sd, *job) for a, sd in pairs])
+    else:
+        results = (_run_pair(a, sd, *job) for a, sd in pairs)
+    walls = {}
+    for (algo, seed), (r, s) in zip(pairs, results):
+        solved.append(r["eval_mean"] >= THRESHOLD)
+        line = f"{algo:>5} {seed:>4} | {fmt(r)}"
         if have_sb3:
-            print(f"{algo:>5} total wall: rlbook {np.sum(ours_w):.1f} s, SB3 {np.sum(sb3_w):.1f} s, "
-                  f"ratio {np.sum(ours_w) / np.sum(sb3_w):.2f}")
+            walls.setdefault(algo, []).append((r["wall"], s["wall"]))
+            ratios.append(r["wall"] / s["wall"])
+            line += f" | {fmt(s)} | {ratios[-1]:5.2f} {r['cpu'] / s['cpu']:5.2f}"
+        print(line, flush=True)
+    for algo, w in walls.items():
+        ours_w, sb3_w = np.sum(w, axis=0)
+        print(f"{algo:>5} total wall: rlbook {ours_w:.1f} s, SB3 {sb3_w:.1f} s, "
+              f"ratio {ours_w / sb3_w:.2f}")
     met = all(solved) and have_sb3 and all(r <= 0.5 for r in ratios)
-    print(f"rlbook solved (eval >= {THRESHOLD:g}) {sum(solved)}/{len(solved)} runs"
+    return (f"rlbook solved (eval >= {THRESHOLD:g}) {sum(solved)}/{len(solved)} runs"
           + (f"; worst wall-time ratio ours/SB3 over the seeds {max(ratios):.2f}"
              if have_sb3 else "")
           + f". Goal (every seed solves, at <= 0.5 of SB3's wall time): "
           + ("met" if met else "not met"))
+
+
+def _warm_worker():
+    """Import both libraries and build the environment once in a fresh worker, so that
+    neither library's first run pays the imports."""
+    import gymnasium as gym
+    import stable_baselines3  # noqa: F401
+
+    torch.set_num_threads(1)
+    gym.make(ENV).close()
+
+
+def _run_pair(algo, seed, steps, eval_episodes, learning_starts, have_sb3):
+    """One (algorithm, seed) pair: rlbook, then SB3 (in a worker process with --jobs)."""
+    torch.set_num_threads(1)
+    r = run_ours(algo, seed, steps, eval_episodes, learning_starts)
+    s = run_sb3(algo, seed, steps, eval_episodes, learning_starts) if have_sb3 else None
+    return r, s
 
 
 def equal_table(args, algos):
@@ -369,13 +401,14 @@ def main():
     torch.set_num_threads(1)
     algos = args.algos.split(",")
     version = sb3_version(args.no_sb3)
-    if not args.no_main:
-        main_table(args, algos, version)
+    goal = main_table(args, algos, version) if not args.no_main else None
     if not args.no_equal:
         if version is None:
             print("equal-settings section skipped: it needs stable-baselines3")
         else:
             equal_table(args, algos)
+    if goal is not None:
+        print(goal)  # the goal line comes last
 
 
 if __name__ == "__main__":
