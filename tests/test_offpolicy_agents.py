@@ -113,13 +113,19 @@ def test_sac_and_td3_specific_errors():
         rb.train_ddpg(rb.DDPGConfig(**TINY, exploration_noise=-0.1))
 
 
-def test_presets_are_the_zoo_settings():
+def test_presets_are_the_zoo_settings_but_the_width():
+    # the book's presets: rl-baselines3-zoo's Pendulum-v1 settings, hidden layers (64, 64)
     s, t, d = rb.SACConfig(), rb.TD3Config(), rb.DDPGConfig()
-    assert (s.total_steps, s.actor_lr, s.hidden_sizes, s.learning_starts, s.gamma) == \
-        (20_000, 1e-3, (256, 256), 100, 0.99)
+    assert (s.total_steps, s.actor_lr, s.critic_lr, s.batch_size, s.buffer_size, s.tau,
+            s.learning_starts, s.gamma, s.alpha, s.autotune, s.target_entropy) == \
+        (20_000, 1e-3, 1e-3, 256, 1_000_000, 0.005, 100, 0.99, 1.0, True, None)
     for c in (t, d):
         assert (c.total_steps, c.gamma, c.buffer_size, c.learning_starts, c.exploration_noise,
-                c.hidden_sizes, c.actor_lr) == (20_000, 0.98, 200_000, 10_000, 0.1, (400, 300), 1e-3)
+                c.actor_lr, c.critic_lr, c.batch_size, c.tau) == \
+            (20_000, 0.98, 200_000, 10_000, 0.1, 1e-3, 1e-3, 256, 0.005)
+    assert (t.policy_delay, t.target_noise, t.target_noise_clip, t.clipped_double_q) == \
+        (2, 0.2, 0.5, True)
+    assert s.hidden_sizes == t.hidden_sizes == d.hidden_sizes == (64, 64)
 
 
 # ------------------------------------------------------------------ replay, Polyak

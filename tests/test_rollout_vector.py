@@ -9,7 +9,7 @@ from gymnasium.envs.classic_control.cartpole import CartPoleEnv, CartPoleVectorE
 import rlbook as rb
 from rlbook.agents import _rollout as agents
 from rlbook.agents._nets import MLPPolicy, MLPValue
-from rlbook.agents.ppo import _FlatAdam
+from rlbook.agents._rollout import _FlatOptimizer
 
 _CP = "gymnasium.envs.classic_control.cartpole:"
 gym.register("RlbookTestCartPole5-v0", entry_point=_CP + "CartPoleEnv",
@@ -164,8 +164,10 @@ def test_categorical_sampling_by_inversion_has_the_policy_probabilities():
     torch.testing.assert_close(gpol.sample(gp, noise=z), expected)
 
 
-def test_flat_adam_is_clip_grad_norm_then_torch_adam():
-    # the flat-vector update against torch's own clip_grad_norm_ + Adam, step by step
+@pytest.mark.parametrize("rule", ["adam", "rmsprop"])
+def test_flat_optimizer_is_clip_grad_norm_then_torch_optimizer(rule):
+    # the flat-vector update against torch's own clip_grad_norm_ + Adam / RMSprop
+    # (alpha 0.99, as A2C uses it), step by step
     def nets():
         torch.manual_seed(0)
         return MLPPolicy(4, 2), MLPValue(4)
@@ -180,8 +182,10 @@ def test_flat_adam_is_clip_grad_norm_then_torch_adam():
         p1, v1 = nets()
         p2, v2 = nets()
         params = list(p1.parameters()) + list(v1.parameters())
-        ref = torch.optim.Adam(params, lr=1e-2, eps=1e-5)
-        flat = _FlatAdam(list(p2.parameters()) + list(v2.parameters()), eps=1e-5)
+        ref = (torch.optim.Adam(params, lr=1e-2, eps=1e-5) if rule == "adam" else
+               torch.optim.RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-5))
+        flat = _FlatOptimizer(list(p2.parameters()) + list(v2.parameters()), eps=1e-5,
+                              rule=rule)
         for k in range(5):
             lr = 1e-2 * (1 - k / 5)
             for g in ref.param_groups:
@@ -195,3 +199,8 @@ def test_flat_adam_is_clip_grad_norm_then_torch_adam():
         for a, b in zip(params, list(p2.parameters()) + list(v2.parameters())):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
         assert not torch.equal(params[0], nets()[0].net[0].weight)  # the parameters moved
+
+
+def test_flat_optimizer_rejects_an_unknown_rule():
+    with pytest.raises(ValueError, match="rule is 'sgd'"):
+        _FlatOptimizer([torch.nn.Parameter(torch.zeros(2))], eps=1e-5, rule="sgd")

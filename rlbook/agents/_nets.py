@@ -38,6 +38,15 @@ def _mlp(sizes, out_gain):
     return nn.Sequential(*layers)
 
 
+def _run_tanh_mlp(net, x):
+    """``net(x)`` for a :func:`_mlp` ``Sequential``, calling ``F.linear`` and ``tanh``
+    directly: the same operations, without a module call per layer (which costs more
+    than the arithmetic of these small layers)."""
+    for m in net:
+        x = torch.tanh(x) if type(m) is nn.Tanh else nn.functional.linear(x, m.weight, m.bias)
+    return x
+
+
 def _space_info(env_id, obs_space, act_space):
     import gymnasium as gym
 
@@ -72,7 +81,7 @@ class MLPPolicy(nn.Module):
             self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32))
 
     def forward(self, obs):
-        out = self.net(obs)
+        out = _run_tanh_mlp(self.net, obs)
         if self.discrete:
             return torch.log_softmax(out, dim=-1)
         return torch.cat([out, self.log_std.expand_as(out)], dim=-1)
@@ -152,7 +161,7 @@ class MLPValue(nn.Module):
         self.net = _mlp([obs_dim, *hidden_sizes, 1], out_gain=1.0)
 
     def forward(self, obs):
-        return self.net(obs).squeeze(-1)
+        return _run_tanh_mlp(self.net, obs).squeeze(-1)
 
 
 # ------------------------------------------------------- continuous control

@@ -28,7 +28,15 @@ __all__ = ["polyak_update", "policy_returns_from_states"]
 @dataclass(frozen=True)
 class _OffPolicyConfig:
     """The settings DDPG, TD3 and SAC share; each agent's config adds its own and may
-    change a default (its docstring says which preset the defaults are)."""
+    change a default (its docstring says which preset the defaults are).
+
+    The defaults are the book's ``Pendulum-v1`` preset: the rl-baselines3-zoo
+    settings in everything (steps, warm-up, batch, step sizes, discount, Polyak
+    weight, replay size, noise, one update per step) except the width of the hidden
+    layers, ``(64, 64)`` instead of the zoo's ``(400, 300)`` (TD3, DDPG) or
+    ``(256, 256)`` (SAC). Networks this small solve ``Pendulum-v1`` as reliably (every
+    seed tried reaches a deterministic evaluation return above -200 in the 20 000
+    steps) and cost a fraction of the time per update."""
 
     env_id: str = "Pendulum-v1"
     """Gymnasium environment with a bounded 1-D ``Box`` action space."""
@@ -50,8 +58,9 @@ class _OffPolicyConfig:
     """Replay capacity (at least ``batch_size``)."""
     learning_starts: int = 10_000
     """Steps of uniformly random actions before the first update."""
-    hidden_sizes: tuple = (400, 300)
-    """Hidden layer widths of the actor and of each critic (ReLU)."""
+    hidden_sizes: tuple = (64, 64)
+    """Hidden layer widths of the actor and of each critic (ReLU); the book's preset
+    (the zoo uses ``(400, 300)`` for TD3 and DDPG: pass it to train at the zoo's width)."""
     curve_window: int = 10
     """Episodes averaged in each point of the learning curve."""
     threshold: float | None = -200.0

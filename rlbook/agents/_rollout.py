@@ -30,6 +30,7 @@ clipped to the bounds for the environment only).
 """
 from __future__ import annotations
 
+import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -399,6 +400,64 @@ def _make_result(config, threshold, policy, value_fn, curve_steps, curve_returns
         episode_steps=np.asarray(ep_steps, dtype=np.int64),
         episode_returns=np.asarray(ep_returns, dtype=float), total_steps=total_steps,
         diagnostics={k: np.asarray(v) for k, v in diagnostics.items()}, config=config)
+
+
+class _FlatOptimizer:
+    r"""Adam or RMSprop with global gradient-norm clipping, on one flat vector.
+
+    The parameters are re-seated as slices of a single vector (values unchanged; the
+    modules keep their ``Parameter`` objects), so clipping and the update are a
+    handful of operations on that vector instead of loops over a dozen small tensors,
+    whose per-tensor overhead outweighs the arithmetic at these sizes. A step is
+    ``torch.nn.utils.clip_grad_norm_`` followed by ``torch.optim.Adam`` or
+    ``torch.optim.RMSprop`` (no weight decay, momentum or centring): with ``g`` the
+    clipped gradient, step ``k`` and learning rate ``alpha``,
+
+    .. math:: \text{Adam (Kingma and Ba 2015):}\quad
+              m \leftarrow \beta_1 m + (1 - \beta_1) g, \quad
+              v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \quad
+              \theta \leftarrow \theta - \frac{\alpha}{1 - \beta_1^k}
+              \frac{m}{\sqrt{v / (1 - \beta_2^k)} + \epsilon};
+
+    .. math:: \text{RMSprop (Tieleman and Hinton 2012):}\quad
+              v \leftarrow \rho v + (1 - \rho) g^2, \quad
+              \theta \leftarrow \theta - \alpha \frac{g}{\sqrt{v} + \epsilon}.
+    """
+
+    def __init__(self, params, eps, rule="adam", betas=(0.9, 0.999), rho=0.99):
+        if rule not in ("adam", "rmsprop"):
+            raise ValueError(f"rule is {rule!r}, expected 'adam' or 'rmsprop'")
+        self.params = list(params)
+        with torch.no_grad():
+            self.flat = torch.cat([p.reshape(-1) for p in self.params])
+            offset = 0
+            for p in self.params:
+                p.data = self.flat[offset:offset + p.numel()].view_as(p)
+                offset += p.numel()
+        self.m = torch.zeros_like(self.flat) if rule == "adam" else None
+        self.v = torch.zeros_like(self.flat)
+        self.rule, self.eps, (self.beta1, self.beta2), self.rho = rule, eps, betas, rho
+        self.k = 0
+
+    def step(self, loss, lr, max_grad_norm=None):
+        """One clipped step on ``loss`` with learning rate ``lr``."""
+        grads = torch.autograd.grad(loss, self.params, allow_unused=True,
+                                    materialize_grads=True)
+        with torch.no_grad():
+            g = torch.cat([x.reshape(-1) for x in grads])
+            if max_grad_norm is not None:
+                norm = torch.linalg.vector_norm(g)
+                g.mul_(torch.clamp(max_grad_norm / (norm + 1e-6), max=1.0))
+            self.k += 1
+            if self.rule == "rmsprop":
+                self.v.mul_(self.rho).addcmul_(g, g, value=1 - self.rho)
+                self.flat.addcdiv_(g, self.v.sqrt().add_(self.eps), value=-lr)
+                return
+            b1, b2 = self.beta1, self.beta2
+            self.m.lerp_(g, 1 - b1)
+            self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (self.v.sqrt() / math.sqrt(1 - b2 ** self.k)).add_(self.eps)
+            self.flat.addcdiv_(self.m, denom, value=-lr / (1 - b1 ** self.k))
 
 
 # -------------------------------------------------------------- evaluation

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from .._validate import check_positive
-from ._rollout import TrainResult, _check_common, _RolloutConfig, _torch_session, _Training
+from ._rollout import (TrainResult, _check_common, _FlatOptimizer, _RolloutConfig,
+                       _torch_session, _Training)
 
 __all__ = ["A2CConfig", "train_a2c"]
 
@@ -100,8 +101,9 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
     Per update: collect ``n_steps`` steps from each of ``n_envs`` copies with the
     current policy; compute the advantages ``A_t`` with :func:`rlbook.gae`
     (``lam = 1``: ``A_t = sum_{j<n} gamma^j r_{t+j} + gamma^n V(s_{t+n}) - V(s_t)``,
-    cut at episode ends) and the targets ``R_t = A_t + V(s_t)``; take one step of
-    the optimizer on
+    cut at episode ends) and the targets ``R_t = A_t + V(s_t)``; clip the global
+    gradient norm and take one step of the optimizer (RMSprop or Adam, run on one flat
+    vector holding both networks' parameters) on
 
     .. math:: -\frac1B\sum_t A_t \ln\pi_\theta(a_t|s_t) + c_v \frac1B\sum_t (V_w(s_t) - R_t)^2
               - c_e \frac1B\sum_t H(\pi_\theta(\cdot|s_t))
@@ -125,17 +127,11 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
     with _torch_session(config.seed, config.torch_threads):
         run = _Training(config, "A2C", progress)
         policy = run.col.policy
-        params = list(policy.parameters()) + list(run.col.value_fn.parameters())
-        if config.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=config.lr, eps=config.optim_eps, foreach=True)
-        else:  # foreach: one multi-tensor kernel per operation instead of one per parameter
-            opt = torch.optim.RMSprop(params, lr=config.lr, alpha=0.99, eps=config.optim_eps,
-                                      foreach=True)
+        opt = _FlatOptimizer(list(policy.parameters()) + list(run.col.value_fn.parameters()),
+                             eps=config.optim_eps, rule=config.optimizer)
         try:
             for upd in range(run.n_updates):
                 lr = config.lr * (1.0 - upd / run.n_updates) if config.anneal_lr else config.lr
-                for g in opt.param_groups:
-                    g["lr"] = lr
                 # 1-2. collect n_steps from every copy with the current policy; n-step
                 #      advantages and targets (the batched pass keeps the graph)
                 _, _, logp, p, v, adv, ret = run.col.collect(grad=True)
@@ -150,11 +146,7 @@ def train_a2c(config: A2CConfig | None = None, progress: bool = False) -> TrainR
                 else:                                # diagnostic only: keep it off the graph
                     with torch.no_grad():
                         ent = policy.entropy(p).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if config.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm, foreach=True)
-                opt.step()
+                opt.step(loss, lr, config.max_grad_norm)
                 run.end_update(entropy=float(ent.detach()), value_loss=float(v_loss.detach()),
                                lr=lr)
         finally:

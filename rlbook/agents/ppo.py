@@ -12,7 +12,6 @@ how far the ratios and the KL go, with the diagnostics recorded here).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +19,8 @@ import torch
 
 from .._validate import check_int, check_positive
 from ..trust_region.ppo import ppo_losses
-from ._rollout import (TrainResult, _check_common, _RolloutConfig, _torch_session,
-                       _Training)
+from ._rollout import (TrainResult, _check_common, _FlatOptimizer, _RolloutConfig,
+                       _torch_session, _Training)
 
 __all__ = ["PPOConfig", "train_ppo"]
 
@@ -115,52 +114,6 @@ def _minibatches(batch, mbs, gen):
     return [perm[m:m + mbs] for m in range(0, batch, mbs)]
 
 
-class _FlatAdam:
-    r"""Adam (Kingma and Ba 2015) with global gradient-norm clipping, on one flat vector.
-
-    The parameters are re-seated as slices of a single vector (values unchanged; the
-    modules keep their ``Parameter`` objects), so clipping and the Adam update are a
-    handful of operations on that vector instead of loops over a dozen small tensors,
-    whose per-tensor overhead outweighs the arithmetic at these sizes. The update is
-    ``torch.nn.utils.clip_grad_norm_`` followed by ``torch.optim.Adam`` (no weight
-    decay): with ``g`` the clipped gradient,
-
-    .. math:: m \leftarrow \beta_1 m + (1 - \beta_1) g, \quad
-              v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \quad
-              \theta \leftarrow \theta - \frac{\alpha}{1 - \beta_1^k}
-              \frac{m}{\sqrt{v / (1 - \beta_2^k)} + \epsilon}.
-    """
-
-    def __init__(self, params, eps, betas=(0.9, 0.999)):
-        self.params = list(params)
-        with torch.no_grad():
-            self.flat = torch.cat([p.reshape(-1) for p in self.params])
-            offset = 0
-            for p in self.params:
-                p.data = self.flat[offset:offset + p.numel()].view_as(p)
-                offset += p.numel()
-        self.m = torch.zeros_like(self.flat)
-        self.v = torch.zeros_like(self.flat)
-        self.eps, (self.beta1, self.beta2) = eps, betas
-        self.k = 0
-
-    def step(self, loss, lr, max_grad_norm=None):
-        """One clipped Adam step on ``loss`` with learning rate ``lr``."""
-        grads = torch.autograd.grad(loss, self.params, allow_unused=True,
-                                    materialize_grads=True)
-        with torch.no_grad():
-            g = torch.cat([x.reshape(-1) for x in grads])
-            if max_grad_norm is not None:
-                norm = torch.linalg.vector_norm(g)
-                g.mul_(torch.clamp(max_grad_norm / (norm + 1e-6), max=1.0))
-            self.k += 1
-            b1, b2 = self.beta1, self.beta2
-            self.m.lerp_(g, 1 - b1)
-            self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (self.v.sqrt() / math.sqrt(1 - b2 ** self.k)).add_(self.eps)
-            self.flat.addcdiv_(self.m, denom, value=-lr / (1 - b1 ** self.k))
-
-
 def _standardise(adv):
     """Zero mean, unit standard deviation (a minibatch of one sample is left as is:
     the standard deviation of one sample is nan)."""
@@ -201,8 +154,8 @@ def train_ppo(config: PPOConfig | None = None, progress: bool = False) -> TrainR
     with _torch_session(config.seed, config.torch_threads):
         run = _Training(config, "PPO", progress)
         policy, value_fn = run.col.policy, run.col.value_fn
-        opt = _FlatAdam(list(policy.parameters()) + list(value_fn.parameters()),
-                        eps=config.adam_eps)
+        opt = _FlatOptimizer(list(policy.parameters()) + list(value_fn.parameters()),
+                             eps=config.adam_eps, rule="adam")
         whole = config.minibatch_size >= run.batch  # one minibatch: the whole rollout
         try:
             for u in range(run.n_updates):

@@ -21,9 +21,12 @@ __all__ = ["SACConfig", "train_sac"]
 
 @dataclass(frozen=True)
 class SACConfig(_OffPolicyConfig):
-    """Settings of :func:`train_sac`; the defaults are the book's Pendulum-v1 preset
-    (rl-baselines3-zoo's SAC settings for Pendulum-v1: Stable-Baselines3's defaults with
-    step size 1e-3). ``actor_lr`` also steps ``log alpha`` when ``autotune``."""
+    """Settings of :func:`train_sac`; the defaults are the book's Pendulum-v1 preset:
+    rl-baselines3-zoo's SAC settings for Pendulum-v1 (Stable-Baselines3's defaults with
+    step size 1e-3) except the hidden layers, ``(64, 64)`` instead of ``(256, 256)``
+    (small networks learn Pendulum as well, at a fraction of the cost;
+    ``benchmarks/continuous_control.py`` measures both). ``actor_lr`` also steps
+    ``log alpha`` when ``autotune``."""
 
     gamma: float = 0.99
     """Discount factor, in ``[0, 1)``."""
@@ -31,8 +34,9 @@ class SACConfig(_OffPolicyConfig):
     """Replay capacity (at least ``batch_size``)."""
     learning_starts: int = 100
     """Steps of uniformly random actions before the first update."""
-    hidden_sizes: tuple = (256, 256)
-    """Hidden layer widths of the actor and of each critic (ReLU)."""
+    hidden_sizes: tuple = (64, 64)
+    """Hidden layer widths of the actor and of each critic (ReLU); the book's preset
+    (the zoo's is ``(256, 256)``)."""
     alpha: float = 1.0
     """Temperature ``> 0``: the initial value when ``autotune``, else fixed."""
     autotune: bool = True
