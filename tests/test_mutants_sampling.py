@@ -30,3 +30,30 @@ def test_sample_trajectories_start_state_errors():
     with pytest.raises(ValueError, match=r"^s0 is -1, expected an integer >= 0"):
         rb.sample_trajectories(mdp, pi, 2, 3, 0, s0=-1)
     assert (rb.sample_trajectories(mdp, pi, 4, 2, 0, s0=0).states[:, 0] == 0).all()
+
+
+def _one_live_state():
+    """State 0 moves to the terminal state 1 whatever the action."""
+    P = np.zeros((2, 2, 2))
+    P[:, :, 1] = 1.0
+    return rb.FiniteMDP(P, np.array([[1.0, 2.0], [0.0, 0.0]]), 0.9, terminal=[False, True])
+
+
+def test_sample_trajectories_masks_steps_after_termination():
+    # one live state: the default start is state 0, the episode ends after one step and the
+    # masked steps hold state -1, action -1 and reward 0 (documented)
+    tr = rb.sample_trajectories(_one_live_state(), np.full((2, 2), 0.5), 3, 4, 0)
+    assert (tr.states[:, 0] == 0).all() and tr.mask[:, 0].all() and not tr.mask[:, 1:].any()
+    assert (tr.states[:, 1:] == -1).all() and (tr.actions[:, 1:] == -1).all()
+    assert (tr.rewards[:, 1:] == 0).all() and (tr.final_states == 1).all()
+
+
+def test_sample_trajectories_rho0_and_all_terminal_errors():
+    mdp = rb.random_mdp(3, 2, gamma=0.9, seed=0)
+    with pytest.raises(ValueError, match=r"^rho0 must have shape \(3,\), got \(2,\)"):
+        rb.sample_trajectories(mdp, np.full((3, 2), 0.5), 2, 3, 0, rho0=[0.5, 0.5])
+    P = np.zeros((1, 1, 1))
+    P[0, 0, 0] = 1.0
+    dead = rb.FiniteMDP(P, np.zeros((1, 1)), 0.9, terminal=[True])
+    with pytest.raises(ValueError, match=r"^every state of mdp is terminal; there is nothing to sample$"):
+        rb.sample_trajectories(dead, np.ones((1, 1)), 2, 3, 0)
