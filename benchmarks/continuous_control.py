@@ -391,7 +391,7 @@ def equal_table(args, algos):
           + ("at most 0.5." if worst <= 0.5 else
              "above 0.5: at identical work rlbook's update is not twice as fast as SB3's"
              + (f"; for {', '.join(over_floor)} the floor itself is above 0.5, so no "
-                f"implementation could be" if over_floor else "")
+                f"implementation doing these products could reach 0.5" if over_floor else "")
              + ". The main table's presets do less work per update (smaller networks); the "
              "goal line is that table's."))
 
