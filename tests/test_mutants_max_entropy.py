@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import rlbook as rb
+from rlbook.max_entropy.squashed import _diag_gaussian_log_prob
 
 
 # ------------------------------------------------------- categorical projection
@@ -307,3 +308,20 @@ def test_squashed_log_prob_torch_rejects_non_positive_half_widths(scale, shown):
     z = torch.zeros(1, 2, dtype=torch.float64)
     with pytest.raises(ValueError, match=rf"^scale is {shown}, expected finite positive half-widths$"):
         rb.squashed_gaussian_log_prob(z, z, z, scale)
+
+
+@pytest.mark.parametrize("torch_at", [0, 1, 2])
+def test_squashed_log_prob_refuses_mixed_numpy_and_torch(torch_at):
+    # NumPy in, NumPy out; torch in, torch out: a mix is a TypeError naming every argument
+    args = [np.zeros(2), np.zeros(2), np.zeros(2)]
+    args[torch_at] = torch.zeros(2)
+    with pytest.raises(TypeError, match=r"all torch tensors or all NumPy arrays, got "
+                                        r"u \w+, mean \w+, log_std \w+"):
+        rb.squashed_gaussian_log_prob(*args)
+    with pytest.raises(TypeError, match="u, mean and log_std must be"):
+        _diag_gaussian_log_prob(*args)
+    # all of one kind: the same number either way
+    ref = rb.squashed_gaussian_log_prob(np.zeros(2), np.zeros(2), np.zeros(2))
+    out = rb.squashed_gaussian_log_prob(torch.zeros(2), torch.zeros(2), torch.zeros(2))
+    assert isinstance(out, torch.Tensor) and isinstance(ref, np.floating | np.ndarray)
+    np.testing.assert_allclose(float(out), float(ref), rtol=1e-6)

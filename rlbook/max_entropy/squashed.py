@@ -49,13 +49,25 @@ def _diag_gaussian_log_prob(u, mean, log_std):
     .. math:: \log \mathcal N(u; \mu, \sigma) = \sum_i -\tfrac12 \big(\tfrac{u_i - \mu_i}{\sigma_i}\big)^2
               - \log \sigma_i - \tfrac12 \log 2\pi .
     """
-    if _is_torch(u) or _is_torch(mean) or _is_torch(log_std):
+    if _torch_args(u, mean, log_std):
         import torch
 
         z = (u - mean) * torch.exp(-log_std)
         return (-0.5 * z * z - log_std - _HALF_LOG_2PI).sum(-1)
     z = (u - mean) * np.exp(-log_std)
     return (-0.5 * z * z - log_std - _HALF_LOG_2PI).sum(-1)
+
+
+def _torch_args(u, mean, log_std):
+    """True if ``u``, ``mean`` and ``log_std`` are torch tensors, False if none is;
+    a mix is refused (NumPy in, NumPy out; torch in, torch out)."""
+    kinds = [_is_torch(x) for x in (u, mean, log_std)]
+    if any(kinds) and not all(kinds):
+        got = ", ".join(f"{name} {type(x).__name__}"
+                        for name, x in (("u", u), ("mean", mean), ("log_std", log_std)))
+        raise TypeError(f"u, mean and log_std must be all torch tensors or all NumPy "
+                        f"arrays, got {got}")
+    return kinds[0]
 
 
 def squashed_gaussian_log_prob(u, mean, log_std, scale=1.0):
@@ -82,14 +94,15 @@ def squashed_gaussian_log_prob(u, mean, log_std, scale=1.0):
     Returns
     -------
     array (...)
-        NumPy in, NumPy out; torch in, torch out (differentiable).
+        NumPy in, NumPy out; torch in, torch out (differentiable). ``u``, ``mean``
+        and ``log_std`` must be of one kind (a mix raises ``TypeError``).
 
     Notes
     -----
     Chapter *Continuous control and maximum entropy* derives the term in
     SymPy and shows what dropping it does to SAC's entropy bonus.
     """
-    if _is_torch(u) or _is_torch(mean) or _is_torch(log_std):
+    if _torch_args(u, mean, log_std):
         import torch
 
         if isinstance(scale, (int, float)) and not isinstance(scale, bool):
