@@ -18,6 +18,11 @@ def _idx(index) -> str:
     return ", ".join(str(int(i)) for i in np.atleast_1d(index))
 
 
+def _at(name: str, index) -> str:
+    """``name[i, j]`` for an entry of an array, ``name`` alone for a 0-d array."""
+    return f"{name}[{_idx(index)}]" if len(index) else name
+
+
 def as_float_array(x, name: str, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
     """``x`` as a float64 array with finite entries, of the given rank / shape.
 
@@ -36,7 +41,7 @@ def as_float_array(x, name: str, ndim: int | None = None, shape: tuple | None = 
     bad = ~np.isfinite(arr)
     if bad.any():
         i = np.argwhere(bad)[0]
-        raise ValueError(f"{name}[{_idx(i)}] is {arr[tuple(i)]}, expected a finite number")
+        raise ValueError(f"{_at(name, i)} is {arr[tuple(i)]}, expected a finite number")
     return arr
 
 
@@ -45,7 +50,8 @@ def check_probabilities(arr: np.ndarray, name: str, what: str = "a probability d
     neg = arr < 0
     if neg.any():
         i = np.argwhere(neg)[0]
-        raise ValueError(f"{name}[{_idx(i)}] is {arr[tuple(i)]:.6g}, expected a non-negative probability")
+        raise ValueError(f"{_at(name, i)} is {arr[tuple(i)]:.6g}, expected a non-negative "
+                         "probability")
     sums = arr.sum(axis=-1)
     bad = np.abs(sums - 1.0) > PROB_ATOL
     if bad.any():

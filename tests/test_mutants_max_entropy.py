@@ -66,8 +66,8 @@ def test_categorical_projection_rejects_bad_grids(z, pattern):
     (dict(p=[0.5, np.nan, 0.5]), r"^p\[1\] is nan, expected a finite number"),
     (dict(p=[0.5, -0.1, 0.6]), r"^p\[1\] is -0\.1, expected a non-negative probability"),
     (dict(p=[0.5, 0.3, 0.3]), r"^p sums to 1\.1, expected 1 \(a distribution over the support z\)$"),
-    (dict(r=np.nan), r"^r\[\] is nan, expected a finite number"),
-    (dict(terminated=np.nan), r"^terminated\[\] is nan, expected a finite number"),
+    (dict(r=np.nan), r"^r is nan, expected a finite number"),
+    (dict(terminated=np.nan), r"^terminated is nan, expected a finite number"),
 ])
 def test_categorical_projection_errors_name_the_argument(kwargs, pattern):
     args = dict(z=[0.0, 1.0, 2.0], p=[0.2, 0.3, 0.5], r=0.0, gamma=0.9)

@@ -49,7 +49,7 @@ def step_sizes(a, n_iter: int) -> np.ndarray:
     bad = ~np.isfinite(vals) | (vals <= 0)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"a_{k + 1} (step size of iteration k = {k + 1}) is {vals[k]!r}, "
+        raise ValueError(f"a_{k + 1} (step size of iteration k = {k + 1}) is {float(vals[k])!r}, "
                          "expected a finite number > 0")
     return vals
 
