@@ -110,3 +110,23 @@ def test_sgd_draws_every_sample_uniformly():
     assert np.all(np.abs(counts - 1000) < 5 * sd), counts
     # power: never drawing sample 0 would leave counts near (0, 1333, 1333, 1333)
     assert 1000 - 0 > 5 * sd and 1333 - 1000 > 5 * sd
+
+
+def test_wrong_kinds_of_counts_and_step_arrays_are_named():
+    with pytest.raises(TypeError, match=r"^n_iter must be an integer, got 2\.5$"):
+        rb.robbins_monro(lambda w, g: w, 0.0, 2.5, a=0.1, rng=0)
+    with pytest.raises(TypeError, match=r"^n_runs must be an integer, got 2\.5$"):
+        rb.sgd(lambda w, x: w - x, [1.0], 0.0, 3, a=0.1, rng=0, n_runs=2.5)
+    with pytest.raises(ValueError, match=re.escape(
+            "a has shape (2,), expected (3,): one step size per iteration")):
+        rb.step_sizes([0.1, 0.1], 3)
+
+
+def test_sgd_draws_with_replacement_by_default():
+    # batches of n = 5 out of 5 samples: with replacement a batch repeats a sample
+    # with probability 1 - 5!/5^5 = 0.96 each time; without, never (tested above)
+    data = np.arange(5.0)
+    batches = []
+    rb.sgd(lambda w, x: batches.append(x.copy()) or w - x, data, 0.0, 20, a=0.1, rng=2,
+           batch_size=5)
+    assert sum(len(np.unique(b)) < 5 for b in batches) >= 10  # expected 19.2 of 20
