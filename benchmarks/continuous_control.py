@@ -99,13 +99,11 @@ def preset_widths(algo):
     return tuple(OURS[algo][0]().hidden_sizes)
 
 
-def run_ours(algo, seed, steps, eval_episodes, learning_starts=None, hidden_sizes=None):
+def run_ours(algo, seed, steps, eval_episodes, learning_starts=None):
     cfg, train = OURS[algo]
     cfg = cfg(seed=seed, total_steps=steps)
     if learning_starts is not None:
         cfg = replace(cfg, learning_starts=learning_starts)
-    if hidden_sizes is not None:
-        cfg = replace(cfg, hidden_sizes=tuple(hidden_sizes))
     cpu = time.process_time()
     res = train(cfg)
     cpu = time.process_time() - cpu

@@ -6,7 +6,6 @@ seen and what was expected (the package's validation contract).
 """
 import math
 
-
 import numpy as np
 import pytest
 import torch

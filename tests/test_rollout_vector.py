@@ -8,7 +8,7 @@ from gymnasium.envs.classic_control.cartpole import CartPoleEnv, CartPoleVectorE
 
 import rlbook as rb
 from rlbook.agents import _rollout as agents
-from rlbook.agents._nets import MLPPolicy, MLPValue
+from rlbook.agents._nets import MLPPolicy, MLPValue, _run_tanh_mlp
 from rlbook.agents._rollout import _FlatOptimizer
 
 _CP = "gymnasium.envs.classic_control.cartpole:"
@@ -204,3 +204,14 @@ def test_flat_optimizer_is_clip_grad_norm_then_torch_optimizer(rule):
 def test_flat_optimizer_rejects_an_unknown_rule():
     with pytest.raises(ValueError, match="rule is 'sgd'"):
         _FlatOptimizer([torch.nn.Parameter(torch.zeros(2))], eps=1e-5, rule="sgd")
+
+
+def test_networks_run_their_layers_as_the_sequential_would():
+    # forward() calls F.linear / tanh directly: bit for bit what nn.Sequential computes
+    torch.manual_seed(3)
+    x = torch.randn(16, 4)
+    for net in (MLPPolicy(4, 3, (8, 5)).net, MLPValue(4, (6,)).net):
+        torch.testing.assert_close(_run_tanh_mlp(net, x), net(x), rtol=0, atol=0)
+    pol = MLPPolicy(4, 3, (8, 5))
+    torch.testing.assert_close(pol(x), torch.log_softmax(pol.net(x), dim=-1), rtol=0, atol=0)
+
