@@ -325,7 +325,7 @@ def test_prediction_q_and_v_agree_when_the_policy_is_deterministic(monkeypatch, 
     """With a deterministic policy the pair (s, pi(s)) is visited exactly when s is, so
     q(s, pi(s)) and v(s) average the same returns, first-visit or every-visit, across
     chunk boundaries."""
-    monkeypatch.setattr(rb.model_free.monte_carlo, "CHUNK", 7)
+    monkeypatch.setattr(rb.model_free.monte_carlo, "CHUNK", 20)
     mdp = _cycle()
     res = rb.mc_prediction(mdp, PI1, 30, rng=3, s0=0, first_visit=first_visit)
     np.testing.assert_allclose(res.q[:3, 1], res.v[:3], rtol=1e-12)
