@@ -243,12 +243,14 @@ def test_epsilon_greedy_uses_rho0_and_max_steps():
 
 
 def test_epsilon_zero_never_explores():
-    """epsilon = 0 is the greedy policy: no exploring start, ties to the lowest index."""
+    """epsilon = 0 is the greedy policy of the current q: no exploring start, ties to the
+    lowest index."""
     P = np.zeros((2, 2, 2))
     P[:, :, 1] = 1.0
-    mdp = rb.FiniteMDP(P, [[1.0, 0.0], [0.0, 0.0]], 1.0, [False, True])
+    mdp = rb.FiniteMDP(P, [[-1.0, 1.0], [0.0, 0.0]], 1.0, [False, True])
     res = rb.mc_epsilon_greedy(mdp, 40, epsilon=0.0, rng=0)
-    np.testing.assert_array_equal(res.n_visits[0], [40, 0])
+    # episode 1 takes action 0 (tie at q = 0), then q(0, 0) = -1 < q(0, 1): action 1
+    np.testing.assert_array_equal(res.n_visits[0], [1, 39])
 
 
 # -- _common.check_start --------------------------------------------------------------------
@@ -472,6 +474,7 @@ def test_off_policy_visits_on_a_cycle(first_visit):
     else:
         assert res.n_visits[:3].sum() == res.episode_lengths.sum() > 90
     assert np.issubdtype(res.episode_lengths.dtype, np.integer)
+    assert res.trace is None
 
 
 def test_off_policy_uses_rho0_and_max_steps():
@@ -514,3 +517,59 @@ def test_off_policy_zero_behaviour_probability_where_pi_is_zero():
         warnings.simplefilter("error")
         res = rb.off_policy_mc_prediction(mdp, pi, beta, 5, rng=0)
     assert res.v[0] == 3.0 and res.n_visits[0] == 5
+
+
+# -- epsilon-greedy control: the behaviour policy and the final policy ----------------------
+def _one_step(allowed, reward=0.0, std=None):
+    """Live states 0..S-2 lead to the terminal state S-1 under every action."""
+    allowed = np.asarray(allowed, dtype=bool)
+    S, A = allowed.shape[0] + 1, allowed.shape[1]
+    P = np.zeros((S, A, S))
+    P[:, :, -1] = 1.0
+    R = np.zeros((S, A))
+    R[:-1] = reward
+    sd = None if std is None else np.vstack([np.full((S - 1, A), std), np.zeros((1, A))])
+    return rb.FiniteMDP(P, R, 1.0, np.arange(S) == S - 1,
+                        allowed=np.vstack([allowed, np.ones((1, A), dtype=bool)]),
+                        reward_std=sd)
+
+
+@pytest.mark.parametrize("allowed", [[[1, 0, 1], [1, 1, 1], [0, 1, 1]],
+                                     [[1, 1, 1], [1, 1, 1]]])
+def test_epsilon_greedy_first_episode_follows_the_epsilon_greedy_policy(allowed):
+    """With q = 0 the greedy action is the first available one; the first episode's
+    action is drawn from pi(a|s) = 1 - eps + eps/|A(s)| (greedy), eps/|A(s)| (other
+    available actions), 0 (unavailable), in every live state."""
+    eps, n = 0.5, 4000
+    mdp = _one_step(allowed)
+    res = rb.mc_epsilon_greedy(mdp, 1, epsilon=eps, rng=0, n_runs=n)
+    counts = res.n_visits.sum(axis=0)[:-1]                    # (live S, A)
+    pi = rb.epsilon_greedy_policy(np.zeros(counts.shape), eps, np.asarray(allowed, bool))
+    m = counts.sum(axis=1, keepdims=True)
+    assert (m > n / len(allowed) / 2).all()
+    assert (counts[pi == 0] == 0).all()
+    se = np.sqrt(pi * (1 - pi) / m)
+    assert np.all(np.abs(counts / m - pi) <= 5 * se + 1e-12)
+
+
+def test_epsilon_greedy_final_policy_is_epsilon_greedy_in_q():
+    """policy = the epsilon-greedy policy of the returned q over the available actions
+    (ties to the lowest index); unavailable actions are never taken. Noisy rewards of
+    mean -1 make the untried actions (q = 0) and the distinct q values matter."""
+    eps = 0.5
+    allowed = np.array([[1, 0, 1], [1, 1, 1], [0, 1, 1]], dtype=bool)
+    mdp = _one_step(allowed, reward=-1.0, std=1.0)
+    res = rb.mc_epsilon_greedy(mdp, 6, epsilon=eps, rng=1, n_runs=100)
+    assert (res.n_visits[:, :-1][:, ~allowed] == 0).all()
+    for q, policy in zip(res.q, res.policy):
+        np.testing.assert_allclose(policy[:-1], rb.epsilon_greedy_policy(q[:-1], eps, allowed))
+    assert np.issubdtype(res.episode_lengths.dtype, np.integer)
+
+
+def test_epsilon_greedy_final_policy_on_long_episodes():
+    """Episodes with more steps than a quarter of the q table (the whole-table update)."""
+    eps = 0.3
+    res = rb.mc_epsilon_greedy(_cycle(), 5, epsilon=eps, rng=2, n_runs=20, s0=0)
+    assert res.episode_lengths.min() >= 3
+    for q, policy in zip(res.q, res.policy):
+        np.testing.assert_allclose(policy, rb.epsilon_greedy_policy(q, eps))
