@@ -232,6 +232,8 @@ def test_epsilon_greedy_every_visit_by_default():
     assert res.n_visits[0, 0] == res.episode_lengths.sum() > 30
     res = rb.mc_epsilon_greedy(mdp, 30, epsilon=0.1, rng=0, s0=0, first_visit=True)
     assert res.n_visits[0, 0] == 30
+    # the first visit of state 0 is at t = 0: its return is the episode's return
+    assert res.q[0, 0] == pytest.approx(res.episode_returns.mean(), rel=1e-12)
 
 
 def test_epsilon_greedy_uses_rho0_and_max_steps():
@@ -573,3 +575,14 @@ def test_epsilon_greedy_final_policy_on_long_episodes():
     assert res.episode_lengths.min() >= 3
     for q, policy in zip(res.q, res.policy):
         np.testing.assert_allclose(policy, rb.epsilon_greedy_policy(q, eps))
+
+
+def test_greedy_compares_the_exact_action_values():
+    """q(0, 0) = -1e-20 < q(0, 1) = 0 after the first episode: the greedy action is 1
+    from then on (action 2 is unavailable)."""
+    P = np.zeros((2, 3, 2))
+    P[:, :, 1] = 1.0
+    mdp = rb.FiniteMDP(P, [[-1e-20, 0.0, 0.0], [0.0, 0.0, 0.0]], 1.0, [False, True],
+                       allowed=[[True, True, False], [True, True, True]])
+    res = rb.mc_epsilon_greedy(mdp, 5, epsilon=0.0, rng=0)
+    np.testing.assert_array_equal(res.n_visits[0], [1, 4, 0])
