@@ -586,3 +586,37 @@ def test_greedy_compares_the_exact_action_values():
                        allowed=[[True, True, False], [True, True, True]])
     res = rb.mc_epsilon_greedy(mdp, 5, epsilon=0.0, rng=0)
     np.testing.assert_array_equal(res.n_visits[0], [1, 4, 0])
+
+
+# -- the guide tables of large batches --------------------------------------------------------
+def _check_guided_draws(probs, rng):
+    from rlbook.model_free.monte_carlo import GUIDED, _Table
+    tab = _Table(np.asarray(probs, dtype=float))
+    R = tab.bounds.size // tab.K
+    n = max(GUIDED, 20_000)
+    rows = rng.integers(0, R, n)
+    h = rng.random(n) * 0.5
+    # also the halves at the cumulative probabilities and at the bin edges (exact binary)
+    edges = np.concatenate([np.cumsum(probs, axis=1).ravel() / 2, np.arange(256) / 512])
+    edges = edges[(edges >= 0) & (edges < 0.5)]
+    h[:edges.size] = edges
+    want = tab.bounds.searchsorted(rows + h, side="right")
+    np.testing.assert_array_equal(tab.draw(rows, h), want)
+    return tab
+
+
+def test_guided_draws_equal_the_binary_search():
+    """A batch of at least GUIDED draws uses the guide tables; every draw must be the
+    outcome of the binary search, on bounds at binary fractions and on crowded bounds."""
+    rng = np.random.default_rng(0)
+    tables = [[[0.25, 0.25, 0.5], [0.5, 0.125, 0.375], [1.0, 0.0, 0.0]],
+              rng.dirichlet(np.ones(5), size=7),
+              rng.dirichlet(np.full(6, 0.2), size=50),
+              [[0.01, 0.011, 0.012, 0.967], [0.3, 0.3, 0.3, 0.1]],
+              [[0.5, 0.1, 0.1, 0.3]]]       # a first bound on every bin edge
+    for i, probs in enumerate(tables):
+        tab = _check_guided_draws(np.asarray(probs), rng)
+        assert (tab.guide is not None) or i == 2     # tiny Dirichlet(0.2) gaps may need none
+    # bounds too close for any guide within the size limit: the binary search is used
+    tab = _check_guided_draws(np.array([[1e-300, 1e-300, 1.0 - 2e-300]]), rng)
+    assert tab.guide is None
