@@ -1,0 +1,332 @@
+"""Survivors of mutmut on rlbook/approximation/linear.py (C8).
+
+Each test checks a contract (the docstring's equation, the documented argument
+ranges, or the message naming the argument), not today's output.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rlbook as rb
+
+
+# --- weighted_norm ---------------------------------------------------------------------
+
+
+def test_weighted_norm_is_the_d_weighted_euclidean_norm():
+    # ||x||_D = sqrt(sum_s d(s) x(s)^2), written out term by term
+    x = np.array([3.0, -1.0, 0.0, 2.0])
+    d = np.array([0.1, 0.2, 0.3, 0.4])
+    want = (0.1 * 9.0 + 0.2 * 1.0 + 0.3 * 0.0 + 0.4 * 4.0) ** 0.5
+    assert rb.weighted_norm(x, d) == pytest.approx(want, rel=1e-15)
+    # homogeneity: ||c x||_D = |c| ||x||_D
+    assert rb.weighted_norm(-2.5 * x, d) == pytest.approx(2.5 * want, rel=1e-15)
+
+
+def test_weighted_norm_x_is_named_and_one_dimensional():
+    d = np.array([0.5, 0.5])
+    with pytest.raises(ValueError, match=r"^x\[1\] is nan, expected a finite number$"):
+        rb.weighted_norm([1.0, np.nan], d)
+    with pytest.raises(ValueError, match=r"^x must have 1 dimension\(s\), got shape \(2, 1\)$"):
+        rb.weighted_norm(np.ones((2, 1)), d)
+    with pytest.raises(ValueError, match=r"^x must have 1 dimension\(s\), got shape \(2, 2\)$"):
+        rb.weighted_norm(np.ones((2, 2)), d)
+
+
+# --- linear_q_update -------------------------------------------------------------------
+
+
+def _args(N=2, A=3, k=4):
+    W = np.zeros((N, A, k))
+    active = np.tile(np.arange(2), (N, 1))
+    return W, active, np.zeros(N, dtype=int), np.ones(N), None, np.ones(N), np.zeros(N)
+
+
+def test_linear_q_update_W_message_shows_shape_or_type():
+    _, F, a, r, nxt, y, d = _args(N=1)
+    msg = r"^W must be a float ndarray of shape \(N, A, k\), got "
+    with pytest.raises(ValueError, match=msg + r"\(2, 3\)$"):
+        rb.linear_q_update(np.zeros((2, 3)), F, a, r, nxt, y, d, 0.9, 0.1)
+    with pytest.raises(ValueError, match=msg + r"list$"):
+        rb.linear_q_update([[[0.0]]], F, a, r, nxt, y, d, 0.9, 0.1)
+
+
+def test_linear_q_update_actions_shape_and_range():
+    W, F, a, r, nxt, y, d = _args(N=2, A=3)
+    msg = r"^actions must be 2 integers in \[0, 2\], got "
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_q_update(W, F, np.array([0, 1, 2]), r, nxt, y, d, 0.9, 0.1)  # 3 actions
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_q_update(W, F, np.array([[0], [1]]), r, nxt, y, d, 0.9, 0.1)  # (2, 1)
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_q_update(W, F, np.array([-1, 0]), r, nxt, y, d, 0.9, 0.1)
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_q_update(W, F, np.array([0, 3]), r, nxt, y, d, 0.9, 0.1)
+    # A - 1 itself is a valid action
+    W2, _ = rb.linear_q_update(W, F, np.array([2, 2]), r, nxt, y, d, 0.9, 0.1)
+    assert W2[:, 2].any() and not W2[:, :2].any()
+
+
+def test_linear_q_update_gamma_range_is_closed_unit_interval():
+    W, F, a, r, nxt, y, d = _args(N=2)
+    with pytest.raises(ValueError,
+                       match=r"^gamma is 1.5, expected a discount factor in \[0, 1\]$"):
+        rb.linear_q_update(W, F, a, r, nxt, y, d, 1.5, 0.1)
+    with pytest.raises(ValueError,
+                       match=r"^gamma is -0.1, expected a discount factor in \[0, 1\]$"):
+        rb.linear_q_update(W, F, a, r, nxt, y, d, -0.1, 0.1)
+    # both ends are valid: delta = r + gamma * y - q with q = 0
+    r = np.array([1.0, -2.0])
+    y = np.array([0.5, 4.0])
+    for gamma in (0.0, 1.0):
+        W = np.zeros((2, 3, 4))
+        _, delta = rb.linear_q_update(W, F, a, r, nxt, y, np.zeros(2), gamma, 0.1)
+        np.testing.assert_allclose(delta, r + gamma * y, rtol=0, atol=1e-15)
+
+
+def test_linear_q_update_does_not_bootstrap_from_terminal_samples():
+    # (1 - d_m) y_m: a terminated sample's target is r_m alone
+    rng = np.random.default_rng(3)
+    N, A, k = 3, 2, 5
+    W = rng.standard_normal((N, A, k))
+    F = np.array([[0, 3], [1, 4], [2, 2]])
+    a = np.array([1, 0, 1])
+    r = np.array([1.0, -0.5, 2.0])
+    y = np.array([10.0, 20.0, 30.0])
+    term = np.array([True, False, True])
+    q = np.array([W[m, a[m], F[m]].sum() for m in range(N)])
+    _, delta = rb.linear_q_update(W.copy(), F, a, r, None, y, term, 0.9, 0.1)
+    np.testing.assert_allclose(delta, [r[0] - q[0], r[1] + 0.9 * y[1] - q[1], r[2] - q[2]],
+                               rtol=0, atol=1e-12)
+
+
+# --- the shared argument checks (through the public learners) ---------------------------
+
+
+def test_trajectory_arguments_are_named():
+    Phi = np.eye(3)
+    with pytest.raises(ValueError, match=r"^Phi\[0, 1\] is nan, expected a finite number$"):
+        rb.semi_gradient_td0([[1.0, np.nan]], [0], [0.0], [0], 0.9, 0.1)
+    with pytest.raises(ValueError, match=r"^Phi must have shape \(S, k\), got \(3,\)$"):
+        rb.semi_gradient_td0(np.ones(3), [0], [0.0], [0], 0.9, 0.1)
+    msg = r"^states must be a 1-D integer array of states, got dtype float64 and shape \(2,\)$"
+    with pytest.raises(ValueError, match=msg):
+        rb.semi_gradient_td0(Phi, [0.0, 1.0], [0.0, 0.0], [1, 2], 0.9, 0.1)
+    msg = r"^next_states must be a 1-D integer array of states, got dtype int64 and shape \(1, 2\)$"
+    with pytest.raises(ValueError, match=msg):
+        rb.semi_gradient_td0(Phi, [0, 1], [0.0, 0.0], np.array([[1, 2]]), 0.9, 0.1)
+    with pytest.raises(ValueError, match=r"^next_states\[1\] is 3, expected a state in \[0, 2\]$"):
+        rb.semi_gradient_td0(Phi, [0, 1], [0.0, 0.0], [1, 3], 0.9, 0.1)
+    with pytest.raises(ValueError, match=r"^states\[0\] is -1, expected a state in \[0, 2\]$"):
+        rb.semi_gradient_td0(Phi, [-1, 1], [0.0, 0.0], [1, 2], 0.9, 0.1)
+    with pytest.raises(ValueError, match=r"^rewards\[1\] is inf, expected a finite number$"):
+        rb.semi_gradient_td0(Phi, [0, 1], [0.0, np.inf], [1, 2], 0.9, 0.1)
+    with pytest.raises(ValueError, match=r"^rewards must have 1 dimension\(s\), got shape \(2, 1\)$"):
+        rb.semi_gradient_td0(Phi, [0, 1], [[0.0], [0.0]], [1, 2], 0.9, 0.1)
+    msg = (r"^states, rewards and next_states must have the same positive length, "
+           r"got 2, 1 and 2$")
+    with pytest.raises(ValueError, match=msg):
+        rb.semi_gradient_td0(Phi, [0, 1], [0.0], [1, 2], 0.9, 0.1)
+    msg = (r"^states, rewards and next_states must have the same positive length, "
+           r"got 2, 2 and 1$")
+    with pytest.raises(ValueError, match=msg):
+        rb.off_policy_td0(Phi, [0, 1], [0.0, 0.0], [1], 0.9, 0.1)
+    msg = (r"^states, rewards and next_states must have the same positive length, "
+           r"got 0, 0 and 0$")
+    with pytest.raises(ValueError, match=msg):
+        rb.tdc(Phi, np.array([], int), [], np.array([], int), 0.9, 0.1, 0.1)
+    with pytest.raises(ValueError, match=r"^gamma is 1.5, expected a discount factor in \[0, 1\]$"):
+        rb.semi_gradient_td0(Phi, [0], [0.0], [1], 1.5, 0.1)
+    # the last state S - 1 is a valid state, and gamma = 1 is allowed for the learners
+    w = rb.semi_gradient_td0(Phi, [2], [1.0], [2], 1.0, 0.5)
+    np.testing.assert_allclose(w, [0.0, 0.0, 0.5])
+
+
+def test_step_sizes_are_checked_entry_by_entry():
+    Phi = np.eye(3)
+    s, r, s2 = [0, 1], [0.0, 0.0], [1, 2]
+    with pytest.raises(ValueError, match=r"^alpha is -0.1, expected a finite number > 0$"):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.9, -0.1)
+    with pytest.raises(ValueError, match=r"^alpha is 0.0, expected a finite number > 0$"):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.9, 0.0)
+    msg = r"^alpha must be a number, a callable or an array of shape \(2,\), got shape \(3,\)$"
+    with pytest.raises(ValueError, match=msg):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.9, [0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match=r"^alpha\[1\] is 0.0, expected a step size > 0$"):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.9, [0.1, 0.0])
+    with pytest.raises(ValueError, match=r"^alpha\[1\] is nan, expected a finite number$"):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.9, [0.1, np.nan])
+    with pytest.raises(ValueError, match=r"^alpha\[0\] is -1.0, expected a step size > 0$"):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.9, lambda t: -1.0 + 1.1 * t)
+    with pytest.raises(ValueError, match=r"^alpha\[1\] is nan, expected a step size > 0$"):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.9, lambda t: [0.5, np.nan][t])
+
+
+def test_tdc_names_alpha_u_in_its_step_size_errors():
+    # fixed bug: the second step size was reported as "alpha"
+    Phi = np.eye(3)
+    s, r, s2 = [0, 1], [0.0, 0.0], [1, 2]
+    with pytest.raises(ValueError, match=r"^alpha_u is 0.0, expected a finite number > 0$"):
+        rb.tdc(Phi, s, r, s2, 0.9, 0.1, 0.0)
+    with pytest.raises(ValueError, match=r"^alpha_u\[1\] is -1.0, expected a step size > 0$"):
+        rb.tdc(Phi, s, r, s2, 0.9, 0.1, [0.1, -1.0])
+    msg = r"^alpha_u must be a number, a callable or an array of shape \(2,\), got shape \(1,\)$"
+    with pytest.raises(ValueError, match=msg):
+        rb.tdc(Phi, s, r, s2, 0.9, 0.1, [0.1])
+
+
+def test_step_size_forms_agree():
+    # a constant, an array and a callable giving the same numbers give the same weights
+    rng = np.random.default_rng(5)
+    Phi = rng.standard_normal((4, 2))
+    s, s2 = rng.integers(0, 4, 30), rng.integers(0, 4, 30)
+    r = rng.standard_normal(30)
+    a = 0.05 + 0.1 * rng.random(30)
+    w_arr = rb.semi_gradient_td0(Phi, s, r, s2, 0.8, a)
+    w_fun = rb.semi_gradient_td0(Phi, s, r, s2, 0.8, lambda t: a[t])
+    np.testing.assert_array_equal(w_arr, w_fun)
+    np.testing.assert_array_equal(rb.semi_gradient_td0(Phi, s, r, s2, 0.8, 0.1),
+                                  rb.semi_gradient_td0(Phi, s, r, s2, 0.8, np.full(30, 0.1)))
+
+
+def test_w0_is_named_used_and_not_modified():
+    Phi = np.eye(3)
+    with pytest.raises(ValueError, match=r"^w0 must have shape \(3,\), got \(2,\)$"):
+        rb.gradient_mc(Phi, [0], [1.0], 0.1, w0=np.zeros(2))
+    with pytest.raises(ValueError, match=r"^w0\[1\] is nan, expected a finite number$"):
+        rb.semi_gradient_td0(Phi, [0], [1.0], [1], 0.9, 0.1, w0=[0.0, np.nan, 0.0])
+    w0 = np.array([1.0, 2.0, 3.0])
+    for w in (rb.gradient_mc(Phi, [0], [1.0], 0.5, w0=w0),
+              rb.semi_gradient_td0(Phi, [0], [1.0], [1], 0.5, 0.5, w0=w0),
+              rb.off_policy_td0(Phi, [0], [1.0], [1], 0.5, 0.5, w0=w0),
+              rb.tdc(Phi, [0], [1.0], [1], 0.5, 0.5, 0.5, w0=w0)[0]):
+        assert w[1] == 2.0 and w[2] == 3.0  # untouched coordinates keep w0
+    np.testing.assert_array_equal(w0, [1.0, 2.0, 3.0])  # the caller's array is unchanged
+
+
+def test_rho_is_named_shaped_and_non_negative():
+    Phi = np.eye(3)
+    s, r, s2 = [0, 1], [0.0, 0.0], [1, 2]
+    with pytest.raises(ValueError, match=r"^rho must have shape \(2,\), got \(3,\)$"):
+        rb.off_policy_td0(Phi, s, r, s2, 0.9, 0.1, rho=[1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"^rho\[1\] is nan, expected a finite number$"):
+        rb.tdc(Phi, s, r, s2, 0.9, 0.1, 0.1, rho=[1.0, np.nan])
+    with pytest.raises(ValueError, match=r"^rho\[1\] is -0.5, expected an importance ratio >= 0$"):
+        rb.off_policy_td0(Phi, s, r, s2, 0.9, 0.1, rho=[1.0, -0.5])
+    # rho = 0 (an action the target never takes) is valid and freezes the update
+    w = rb.off_policy_td0(Phi, [0], [1.0], [1], 0.9, 0.5, rho=[0.0])
+    np.testing.assert_array_equal(w, np.zeros(3))
+
+
+# --- the learners, one step at a time against their update equations -------------------
+
+
+def _data(seed=0, S=5, k=3, T=40):
+    rng = np.random.default_rng(seed)
+    Phi = rng.standard_normal((S, k))
+    s, s2 = rng.integers(0, S, T), rng.integers(0, S, T)
+    r = rng.standard_normal(T)
+    a = 0.02 + 0.05 * rng.random(T)
+    return Phi, s, r, s2, a, rng
+
+
+def test_gradient_mc_is_sgd_on_the_squared_return_error():
+    Phi, s, r, _, a, rng = _data(1)
+    G = 3.0 * r
+    w0 = rng.standard_normal(3)
+    w, W = rb.gradient_mc(Phi, s, G, a, w0=w0, record_every=7)
+    v, rec = w0.copy(), []
+    for t in range(len(s)):
+        x = Phi[s[t]]
+        v = v + a[t] * (G[t] - x @ v) * x  # w + alpha (G - phi^T w) phi
+        if (t + 1) % 7 == 0:
+            rec.append(v.copy())
+    np.testing.assert_allclose(w, v, rtol=1e-12, atol=1e-12)
+    assert W.shape == (len(s) // 7, 3)
+    np.testing.assert_allclose(W, np.array(rec), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rb.gradient_mc(Phi, s, G, a, w0=w0), w, rtol=0, atol=0)
+
+
+def test_gradient_mc_checks_its_arguments():
+    Phi = np.eye(3)
+    with pytest.raises(ValueError, match=r"^Phi must have shape \(S, k\), got \(3,\)$"):
+        rb.gradient_mc(np.ones(3), [0], [1.0], 0.1)
+    with pytest.raises(ValueError, match=r"^Phi\[1, 0\] is nan, expected a finite number$"):
+        rb.gradient_mc([[1.0], [np.nan]], [0], [1.0], 0.1)
+    with pytest.raises(ValueError, match=r"^states\[0\] is 3, expected a state in \[0, 2\]$"):
+        rb.gradient_mc(Phi, [3], [1.0], 0.1)
+    with pytest.raises(ValueError, match=r"^returns\[0\] is nan, expected a finite number$"):
+        rb.gradient_mc(Phi, [0], [np.nan], 0.1)
+    with pytest.raises(ValueError, match=r"^returns must have 1 dimension\(s\), got shape \(\)$"):
+        rb.gradient_mc(Phi, [0], 1.0, 0.1)
+    msg = r"^states and returns must have the same positive length, got 2 and 1$"
+    with pytest.raises(ValueError, match=msg):
+        rb.gradient_mc(Phi, [0, 1], [1.0], 0.1)
+    msg = r"^states and returns must have the same positive length, got 0 and 0$"
+    with pytest.raises(ValueError, match=msg):
+        rb.gradient_mc(Phi, np.array([], int), [], 0.1)
+
+
+def test_semi_gradient_td0_update_with_terminal_transitions():
+    Phi, s, r, s2, a, rng = _data(2)
+    term = rng.random(len(s)) < 0.3
+    w0 = rng.standard_normal(3)
+    w, W = rb.semi_gradient_td0(Phi, s, r, s2, 0.7, a, w0=w0, terminal=term, record_every=5)
+    v, rec = w0.copy(), []
+    for t in range(len(s)):
+        x = Phi[s[t]]
+        boot = 0.0 if term[t] else 0.7 * (Phi[s2[t]] @ v)  # no bootstrap after a terminal
+        v = v + a[t] * (r[t] + boot - x @ v) * x
+        if (t + 1) % 5 == 0:
+            rec.append(v.copy())
+    np.testing.assert_allclose(w, v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(W, np.array(rec), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"^terminal must have shape \(40,\), got \(39,\)$"):
+        rb.semi_gradient_td0(Phi, s, r, s2, 0.7, a, terminal=term[1:])
+
+
+def test_off_policy_td0_scales_the_td_update_by_rho():
+    Phi, s, r, s2, a, rng = _data(3)
+    rho = rng.uniform(0.0, 2.0, len(s))
+    w0 = rng.standard_normal(3)
+    w, W = rb.off_policy_td0(Phi, s, r, s2, 0.9, a, rho=rho, w0=w0, record_every=10)
+    v, rec = w0.copy(), []
+    for t in range(len(s)):
+        x = Phi[s[t]]
+        v = v + a[t] * rho[t] * (r[t] + 0.9 * Phi[s2[t]] @ v - x @ v) * x
+        if (t + 1) % 10 == 0:
+            rec.append(v.copy())
+    np.testing.assert_allclose(w, v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(W, np.array(rec), rtol=1e-12, atol=1e-12)
+    # rho = None is on-policy: semi-gradient TD(0) without terminals
+    np.testing.assert_allclose(rb.off_policy_td0(Phi, s, r, s2, 0.9, a),
+                               rb.semi_gradient_td0(Phi, s, r, s2, 0.9, a),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_tdc_updates_w_and_u_by_the_two_time_scale_equations():
+    Phi, s, r, s2, a, rng = _data(4)
+    b = 2.0 * a[::-1]
+    rho = rng.uniform(0.0, 2.0, len(s))
+    w0 = rng.standard_normal(3)
+    w, u, W = rb.tdc(Phi, s, r, s2, 0.9, a, b, rho=rho, w0=w0, record_every=8)
+    v, z, rec = w0.copy(), np.zeros(3), []
+    for t in range(len(s)):
+        x, x2 = Phi[s[t]], Phi[s2[t]]
+        delta = r[t] + 0.9 * x2 @ v - x @ v
+        v_new = v + a[t] * rho[t] * (delta * x - 0.9 * x2 * (x @ z))
+        z = z + b[t] * rho[t] * (delta - x @ z) * x
+        v = v_new
+        if (t + 1) % 8 == 0:
+            rec.append(v.copy())
+    np.testing.assert_allclose(w, v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(u, z, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(W, np.array(rec), rtol=1e-12, atol=1e-12)
+    w2, u2 = rb.tdc(Phi, s, r, s2, 0.9, a, b, rho=rho, w0=w0)
+    np.testing.assert_allclose(w2, w, rtol=0, atol=0)
+    np.testing.assert_allclose(u2, u, rtol=0, atol=0)
+    # rho = None means all ratios 1
+    np.testing.assert_allclose(rb.tdc(Phi, s, r, s2, 0.9, a, b)[0],
+                               rb.tdc(Phi, s, r, s2, 0.9, a, b, rho=np.ones(len(s)))[0],
+                               rtol=0, atol=0)
