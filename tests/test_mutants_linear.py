@@ -330,3 +330,197 @@ def test_tdc_updates_w_and_u_by_the_two_time_scale_equations():
     np.testing.assert_allclose(rb.tdc(Phi, s, r, s2, 0.9, a, b)[0],
                                rb.tdc(Phi, s, r, s2, 0.9, a, b, rho=np.ones(len(s)))[0],
                                rtol=0, atol=0)
+
+
+# --- exact quantities ----------------------------------------------------------------
+
+
+def _instance(seed, S=6, A=2, k=3, gamma=0.8):
+    mdp = rb.random_mdp(S, A, gamma, seed=seed)
+    rng = np.random.default_rng(seed)
+    pi = rng.dirichlet(np.ones(A), size=S)
+    Phi = rng.standard_normal((S, k))
+    return mdp, pi, Phi, rng
+
+
+def test_on_policy_distribution_balance_and_errors():
+    mdp, pi, _, _ = _instance(0)
+    d = rb.on_policy_distribution(mdp, pi)
+    P_pi, _ = rb.policy_matrices(mdp, pi)
+    np.testing.assert_allclose(d @ P_pi, d, rtol=0, atol=1e-12)
+    assert d.sum() == pytest.approx(1.0, abs=1e-14) and (d >= 0).all()
+    # a transient state gets 0: state 0 always leaves to the closed class {1, 2}
+    P = np.zeros((3, 1, 3))
+    P[0, 0, 1] = 1.0
+    P[1, 0, 2] = 1.0
+    P[2, 0, 1] = 0.5
+    P[2, 0, 2] = 0.5
+    chain = rb.FiniteMDP(P, np.zeros((3, 1)), 0.9)
+    d = rb.on_policy_distribution(chain, np.ones((3, 1)))
+    np.testing.assert_allclose(d, [0.0, 1 / 3, 2 / 3], rtol=0, atol=1e-14)
+    P2 = np.zeros((3, 1, 3))
+    P2[0, 0, 0] = P2[1, 0, 1] = 1.0
+    P2[2, 0, :2] = 0.5
+    red = rb.FiniteMDP(P2, np.zeros((3, 1)), 0.9)
+    msg = (r"^P_pi has no unique stationary distribution \(several closed classes\); "
+           r"pass d explicitly$")
+    with pytest.raises(ValueError, match=msg):
+        rb.on_policy_distribution(red, np.ones((3, 1)))
+    with pytest.raises(TypeError, match=r"^mdp must be a FiniteMDP, got dict$"):
+        rb.on_policy_distribution({}, np.ones((3, 1)))
+
+
+def test_projection_weights_solve_the_weighted_normal_equations():
+    mdp, _, Phi, rng = _instance(1)
+    v = rng.standard_normal(6)
+    d = rng.dirichlet(np.ones(6))
+    w = rb.projection_weights(Phi, v, d)
+    D = np.diag(d)
+    np.testing.assert_allclose(Phi.T @ D @ Phi @ w, Phi.T @ D @ v, rtol=0, atol=1e-12)
+    # states with d = 0 do not count: changing v there changes nothing
+    d0 = d.copy()
+    d0[:2] = 0.0
+    d0 /= d0.sum()
+    v2 = v.copy()
+    v2[:2] += 100.0
+    np.testing.assert_allclose(rb.projection_weights(Phi, v2, d0),
+                               rb.projection_weights(Phi, v, d0), rtol=0, atol=1e-10)
+
+
+def test_projection_weights_errors_are_named():
+    Phi = np.eye(3)
+    d = np.full(3, 1 / 3)
+    with pytest.raises(ValueError, match=r"^v must have 1 dimension\(s\), got shape \(3, 1\)$"):
+        rb.projection_weights(Phi, np.zeros((3, 1)), d)
+    with pytest.raises(ValueError, match=r"^v\[2\] is nan, expected a finite number$"):
+        rb.projection_weights(Phi, [0.0, 0.0, np.nan], d)
+    msg = (r"^Phi must have shape \(S, k\) = \(3, k\), one row of features per state, "
+           r"got \(2, 3\)$")
+    with pytest.raises(ValueError, match=msg):
+        rb.projection_weights(Phi[:2], np.zeros(3), d)
+    msg = (r"^Phi must have shape \(S, k\) = \(3, k\), one row of features per state, "
+           r"got \(3,\)$")
+    with pytest.raises(ValueError, match=msg):
+        rb.projection_weights(np.ones(3), np.zeros(3), d)
+    with pytest.raises(ValueError, match=r"^Phi\[0, 0\] is nan, expected a finite number$"):
+        rb.projection_weights(np.full((3, 1), np.nan), np.zeros(3), d)
+    with pytest.raises(ValueError, match=r"^d must have shape \(3,\), got \(2,\)$"):
+        rb.projection_weights(Phi, np.zeros(3), [0.5, 0.5])
+    msg = (r"^D\^\(1/2\) Phi has rank 1 < 2 columns: the features are linearly dependent, "
+           r"so the weights are not unique$")
+    with pytest.raises(ValueError, match=msg):
+        rb.projection_weights(np.ones((3, 2)), np.zeros(3), d)
+    # full rank, but not on the support of d
+    Phi2 = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=msg):
+        rb.projection_weights(Phi2, np.zeros(3), [0.5, 0.5, 0.0])
+
+
+def test_td_matrices_are_the_documented_products():
+    mdp, pi, Phi, rng = _instance(2)
+    P_pi, r_pi = rb.policy_matrices(mdp, pi)
+    for d in (rng.dirichlet(np.ones(6)), None):
+        A, b = rb.td_matrices(mdp, pi, Phi, d)
+        dd = rb.on_policy_distribution(mdp, pi) if d is None else d
+        D = np.diag(dd)
+        np.testing.assert_allclose(A, Phi.T @ D @ (np.eye(6) - mdp.gamma * P_pi) @ Phi,
+                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b, Phi.T @ D @ r_pi, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match=r"^d must have shape \(6,\), got \(5,\)$"):
+        rb.td_matrices(mdp, pi, Phi, np.full(5, 0.2))
+    with pytest.raises(ValueError, match=r"^pi must have shape \(6, 2\), got \(6, 3\)$"):
+        rb.td_matrices(mdp, np.full((6, 3), 1 / 3), Phi)
+
+
+def test_linear_td_fixed_point_solves_A_w_b_for_any_d():
+    mdp, pi, Phi, rng = _instance(3)
+    d = rng.dirichlet(np.ones(6))
+    A, b = rb.td_matrices(mdp, pi, Phi, d)
+    w = rb.linear_td_fixed_point(mdp, pi, Phi, d)
+    np.testing.assert_allclose(A @ w, b, rtol=0, atol=1e-12)
+    # scale equivariance: features c Phi give weights w / c (the singularity test is
+    # relative to the scale of Phi^T D Phi)
+    for c in (1e-4, 1e4):
+        np.testing.assert_allclose(rb.linear_td_fixed_point(mdp, pi, c * Phi, d), w / c,
+                                   rtol=1e-8)
+
+
+def test_linear_td_fixed_point_messages():
+    mdp, pi, Phi, _ = _instance(4)
+    m1 = rb.random_mdp(6, 2, 1.0, seed=0)
+    msg = (r"^gamma is 1.0, expected gamma < 1: the TD fixed point is defined by a "
+           r"contraction of modulus gamma$")
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_td_fixed_point(m1, pi, Phi)
+    msg = (r"^Phi restricted to the states with d > 0 has rank 1 < 2 columns: the features "
+           r"are linearly dependent, so the weights are not unique$")
+    Phi2 = np.zeros((6, 2))
+    Phi2[:, 0] = 1.0
+    Phi2[5, 1] = 1.0  # the second feature lives on state 5 only
+    d = np.r_[np.full(5, 0.2), 0.0]
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_td_fixed_point(mdp, pi, Phi2, d)
+    msg = (r"^Phi must have shape \(S, k\) = \(6, k\), one row of features per state, "
+           r"got \(5, 3\)$")
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_td_fixed_point(mdp, pi, Phi[:5])
+    with pytest.raises(ValueError, match=r"^d must have shape \(6,\), got \(5,\)$"):
+        rb.linear_td_fixed_point(mdp, pi, Phi, np.full(5, 0.2))
+    # Baird's problem with one feature c such that c^T D (c - gamma P_pi c) = 0
+    B = rb.baird_counterexample()
+    g = B.mdp.gamma
+    c = np.zeros((7, 1))
+    c[0, 0], c[6, 0] = (g + np.sqrt(g * g - 4 * (1 - g))) / 2, 1.0
+    msg = (r"^A = Phi\^T D \(I - gamma P_pi\) Phi is singular \(smallest singular value "
+           r"\S+, scale of Phi\^T D Phi \S+\); with this d the TD fixed point is not unique$")
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_td_fixed_point(B.mdp, B.target, c, d=np.full(7, 1 / 7))
+
+
+# --- LSTD ----------------------------------------------------------------------------
+
+
+def test_lstd_is_the_sample_td_system():
+    Phi, s, r, s2, _, _ = _data(6, S=4, k=2, T=60)
+    res = rb.lstd(Phi, s, r, s2, 0.7)
+    A = sum(np.outer(Phi[s[t]], Phi[s[t]] - 0.7 * Phi[s2[t]]) for t in range(60)) / 60
+    b = sum(Phi[s[t]] * r[t] for t in range(60)) / 60
+    np.testing.assert_allclose(res.A, A, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.b, b, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.A @ res.w, res.b, rtol=0, atol=1e-12)
+    # ridge eps: (A_hat + eps I) w = b_hat, and A_hat itself is reported without eps
+    rr = rb.lstd(Phi, s, r, s2, 0.7, ridge=0.3)
+    np.testing.assert_allclose(rr.A, A, rtol=0, atol=1e-12)
+    np.testing.assert_allclose((A + 0.3 * np.eye(2)) @ rr.w, b, rtol=0, atol=1e-12)
+    # scale equivariance of the singularity test: c Phi gives w / c
+    np.testing.assert_allclose(rb.lstd(1e-4 * Phi, s, r, s2, 0.7).w, 1e4 * res.w, rtol=1e-8)
+
+
+def test_lstd_ridge_makes_an_unvisited_feature_harmless():
+    # state 2 never visited: A_hat singular, but with a ridge its weight is 0
+    res = rb.lstd(np.eye(3), [0, 1, 0], [1.0, 0.0, 1.0], [1, 0, 1], 0.5, ridge=0.1)
+    assert res.w[2] == 0.0
+    msg = (r"^A_hat is singular \(smallest singular value \S+, largest \S+\): some feature "
+           r"direction was never visited; collect more data or set ridge > 0$")
+    with pytest.raises(ValueError, match=msg):
+        rb.lstd(np.eye(3), [0, 1, 0], [1.0, 0.0, 1.0], [1, 0, 1], 0.5)
+
+
+def test_lstd_messages():
+    Phi = np.eye(3)
+    s, r, s2 = [0, 1, 2], [0.0, 0.0, 0.0], [1, 2, 0]
+    msg = r"^gamma is 1.0, expected gamma < 1: LSTD estimates the discounted TD fixed point$"
+    with pytest.raises(ValueError, match=msg):
+        rb.lstd(Phi, s, r, s2, 1.0)
+    with pytest.raises(ValueError, match=r"^gamma is 1.5, expected a discount factor in \[0, 1\]$"):
+        rb.lstd(Phi, s, r, s2, 1.5)
+    with pytest.raises(ValueError, match=r"^ridge is -1.0, expected a finite number >= 0$"):
+        rb.lstd(Phi, s, r, s2, 0.9, ridge=-1.0)
+    Phi2 = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 1.0]])
+    msg = (r"^A_hat is indefinite \(its symmetric part has eigenvalue \S+ <= 0\), although "
+           r"the on-policy A is positive definite: too few samples; collect more or set "
+           r"ridge > 0 \(off-policy data: check_definite=False\)$")
+    with pytest.raises(ValueError, match=msg):
+        rb.lstd(Phi2, [0, 1], [0.0, 0.0], [2, 2], 0.9)
+    res = rb.lstd(Phi2, [0, 1], [1.0, 2.0], [2, 2], 0.9, check_definite=False)
+    np.testing.assert_allclose(res.A @ res.w, res.b, rtol=0, atol=1e-12)
