@@ -524,3 +524,123 @@ def test_lstd_messages():
         rb.lstd(Phi2, [0, 1], [0.0, 0.0], [2, 2], 0.9)
     res = rb.lstd(Phi2, [0, 1], [1.0, 2.0], [2, 2], 0.9, check_definite=False)
     np.testing.assert_allclose(res.A @ res.w, res.b, rtol=0, atol=1e-12)
+
+
+# --- second round: survivors of the pre-emptive tests ---------------------------------
+
+
+def test_step_size_callable_returning_none_is_a_value_error():
+    # a callable that forgets to return gives NaN step sizes, refused by name and index
+    with pytest.raises(ValueError, match=r"^alpha\[0\] is nan, expected a step size > 0$"):
+        rb.semi_gradient_td0(np.eye(2), [0, 1], [0.0, 0.0], [1, 0], 0.9, lambda t: None)
+    # integer step sizes from a callable are numbers like any other
+    np.testing.assert_array_equal(
+        rb.gradient_mc(np.eye(2), [0, 1], [2.0, 4.0], lambda t: 1),
+        rb.gradient_mc(np.eye(2), [0, 1], [2.0, 4.0], 1.0))
+
+
+def test_linear_td_fixed_point_default_d_is_on_policy():
+    mdp, pi, Phi, _ = _instance(5)
+    d = rb.on_policy_distribution(mdp, pi)
+    np.testing.assert_allclose(rb.linear_td_fixed_point(mdp, pi, Phi),
+                               rb.linear_td_fixed_point(mdp, pi, Phi, d), rtol=1e-12)
+
+
+def test_policy_is_checked_before_d():
+    # a wrong pi is reported as such, even when d is wrong too
+    mdp, pi, Phi, _ = _instance(6)
+    bad_d = np.full(5, 0.2)
+    for bad_pi, got in ((np.full((5, 2), 0.5), r"\(5, 2\)"), (np.full((6, 3), 1 / 3), r"\(6, 3\)")):
+        with pytest.raises(ValueError, match=r"^pi must have shape \(6, 2\), got " + got + "$"):
+            rb.linear_td_fixed_point(mdp, bad_pi, Phi, bad_d)
+        with pytest.raises(ValueError, match=r"^pi must have shape \(6, 2\), got " + got + "$"):
+            rb.on_policy_distribution(mdp, bad_pi)
+        with pytest.raises(ValueError, match=r"^pi must have shape \(6, 2\), got " + got + "$"):
+            rb.td_matrices(mdp, bad_pi, Phi, np.full(6, 1 / 6))
+
+
+def test_singular_td_system_message_reports_the_spectral_scale():
+    # Baird's problem, uniform d, two features: c with c^T D (I - gamma P) c = 0 and e
+    # with c^T D (I - gamma P) e = 0, so the first row of A vanishes
+    B = rb.baird_counterexample()
+    g = B.mdp.gamma
+    P_pi, _ = rb.policy_matrices(B.mdp, B.target)
+    d = np.full(7, 1 / 7)
+    c = np.zeros(7)
+    c[0], c[6] = (g + np.sqrt(g * g - 4 * (1 - g))) / 2, 1.0
+    u = (np.eye(7) - g * P_pi).T @ (d * c)
+    e0 = np.arange(1.0, 8.0) / 10  # comparable to c: two distinct Gram eigenvalues
+    e = e0 - (u @ e0) / (u @ u) * u
+    Phi = np.stack([c, e], axis=1)
+    scale = np.linalg.norm(Phi.T @ np.diag(d) @ Phi, 2)  # spectral norm of Phi^T D Phi
+    msg = (r"^A = Phi\^T D \(I - gamma P_pi\) Phi is singular \(smallest singular value "
+           r"\S+, scale of Phi\^T D Phi " + f"{scale:.3g}" + r"\); with this d the TD "
+           r"fixed point is not unique$")
+    with pytest.raises(ValueError, match=msg):
+        rb.linear_td_fixed_point(B.mdp, B.target, Phi, d)
+
+
+def test_lstd_singular_message_reports_extreme_singular_values():
+    # one feature, never non-zero on a visited state: A_hat = 0
+    msg = (r"^A_hat is singular \(smallest singular value 0, largest 0\): some feature "
+           r"direction was never visited; collect more data or set ridge > 0$")
+    with pytest.raises(ValueError, match=msg):
+        rb.lstd([[0.0], [1.0]], [0, 0], [1.0, 1.0], [0, 0], 0.5)
+    # three one-hot features, state 2 never visited: A_hat = (1/3) [[2, -1], [-1/2, 1]] (+) 0
+    A2 = np.array([[2.0, -1.0], [-0.5, 1.0]]) / 3
+    top = np.linalg.svd(A2, compute_uv=False)[0]
+    msg = (r"^A_hat is singular \(smallest singular value 0, largest " + f"{top:.3g}" +
+           r"\): some feature direction was never visited; collect more data or set "
+           r"ridge > 0$")
+    with pytest.raises(ValueError, match=msg):
+        rb.lstd(np.eye(3), [0, 1, 0], [1.0, 0.0, 1.0], [1, 0, 1], 0.5)
+    # one feature that is visited: fine, and w solves the 1 x 1 system
+    res = rb.lstd([[1.0], [2.0]], [0, 1], [1.0, 3.0], [1, 0], 0.5)
+    A = ((1.0 * (1.0 - 0.5 * 2.0)) + 2.0 * (2.0 - 0.5 * 1.0)) / 2
+    b = (1.0 * 1.0 + 2.0 * 3.0) / 2
+    assert res.w[0] == pytest.approx(b / A, rel=1e-14)
+
+
+def test_lstd_singularity_is_relative_to_the_largest_singular_value():
+    Phi, s, r, s2, _, _ = _data(6, S=4, k=2, T=60)
+    w = rb.lstd(Phi, s, r, s2, 0.7).w
+    np.testing.assert_allclose(rb.lstd(1e-7 * Phi, s, r, s2, 0.7).w, 1e7 * w, rtol=1e-7)
+
+
+def test_lstd_indefinite_message_reports_the_eigenvalue():
+    Phi2 = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 1.0]])
+    # A_hat = (1/2) [phi_0 (phi_0 - 0.9 phi_2)^T + phi_1 (phi_1 - 0.9 phi_2)^T]
+    A = (np.outer(Phi2[0], Phi2[0] - 0.9 * Phi2[2])
+         + np.outer(Phi2[1], Phi2[1] - 0.9 * Phi2[2])) / 2
+    lam = np.linalg.eigvalsh((A + A.T) / 2)[0]
+    assert lam < 0
+    msg = (r"^A_hat is indefinite \(its symmetric part has eigenvalue " + f"{lam:.3g}" +
+           r" <= 0\)")
+    with pytest.raises(ValueError, match=msg):
+        rb.lstd(Phi2, [0, 1], [0.0, 0.0], [2, 2], 0.9)
+
+
+def test_lstd_refuses_a_symmetric_part_with_a_zero_eigenvalue():
+    # A_hat = [[1/2, -1/2], [1/2, 0]]: invertible, symmetric part diag(1/2, 0) is only
+    # semi-definite, which check_definite refuses (it asks for positive definite)
+    Phi = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 2.0], [-2.0, 2.0]])
+    msg = r"^A_hat is indefinite \(its symmetric part has eigenvalue 0 <= 0\)"
+    with pytest.raises(ValueError, match=msg):
+        rb.lstd(Phi, [0, 1], [1.0, 1.0], [2, 3], 0.5)
+    res = rb.lstd(Phi, [0, 1], [1.0, 1.0], [2, 3], 0.5, check_definite=False)
+    np.testing.assert_allclose(res.A, [[0.5, -0.5], [0.5, 0.0]], rtol=0, atol=1e-15)
+
+
+def test_on_policy_distribution_is_a_valid_d_with_transient_states():
+    # states 0 and 1 are transient; the linear solve leaves round-off of either sign
+    # there, but the result is a distribution that the other functions accept as d
+    rng = np.random.default_rng(1)
+    P = rng.dirichlet(np.ones(5), size=(5, 1))
+    P[2:, 0, :2] = 0.0
+    P[2:, 0, :] /= P[2:, 0, :].sum(-1, keepdims=True)
+    mdp = rb.FiniteMDP(P, np.zeros((5, 1)), 0.9)
+    pi = np.ones((5, 1))
+    d = rb.on_policy_distribution(mdp, pi)
+    assert (d >= 0).all() and d[:2].max() < 1e-15
+    assert d.sum() == pytest.approx(1.0, abs=1e-15)
+    rb.td_matrices(mdp, pi, np.ones((5, 1)), d)  # d passes check_distribution
