@@ -417,13 +417,6 @@ class _Law:
         """The sampling table of the pairs ``(A_t, S_{t+1})`` under a fixed policy ``pi``."""
         return _Chain(self, pi)
 
-    def random_allowed(self, s, h):
-        """A uniformly random available action in each state of ``s``, from halves ``h``."""
-        if self.all_allowed:
-            return (h * (2 * self.A)).astype(np.int64)
-        k = (h * 2 * self.n_allowed[s]).astype(np.int64)
-        return self.allowed_idx[s, k]
-
     def noise(self, sa, rng):
         """The reward noise of the pairs ``sa`` (0 when the reward law is deterministic)."""
         return 0.0 if self.std is None else self.std[sa] * rng.standard_normal(np.shape(sa))
