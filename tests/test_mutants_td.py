@@ -270,6 +270,10 @@ def test_batch_td0_explicit_terminal():
     np.testing.assert_allclose(v, [1.0 + 0.5 * 2.0, 2.0], atol=1e-10)
     v = rb.batch_td0(eps, 2, gamma=0.5, alpha=0.5, terminal=[0, 1], v0=[0.0, 2.0])
     np.testing.assert_allclose(v, [1.0, 0.0], atol=1e-10)
+    # a 0/1 mask is read as bool, not as indices: v = (1 + 0.5 * 1, 1, 0)
+    eps3 = [([0, 1, 2], [1.0, 1.0])]
+    v = rb.batch_td0(eps3, 3, gamma=0.5, alpha=0.5, terminal=[0, 0, 1])
+    np.testing.assert_allclose(v, [1.5, 1.0, 0.0], atol=1e-10)
     with pytest.raises(ValueError, match=r"terminal must have shape \(2,\), got \(3,\)"):
         rb.batch_td0(eps, 2, terminal=[False, False, True])
 
@@ -342,3 +346,114 @@ def test_batch_validation_messages(fn):
         fn([([0, 1], [1.0]), ([0, 2], [1.0])], 2)
     with pytest.raises(ValueError, match=r"^episodes is empty, expected at least one episode$"):
         fn([], 2)
+
+
+# -- one-step control: _expected_q, expected_sarsa, q_learning, double_q_learning -----------
+ALLOWED = np.array([[1, 1, 1], [1, 1, 0], [0, 1, 0], [1, 1, 1], [1, 1, 1]], dtype=bool)
+
+
+def backward_fixed_point(mdp, value_of_next):
+    """``q(s, a) = R(s, a) + gamma value_of_next(q(s + 1, .), allowed(s + 1))`` on the
+    corridor, computed from the end; disallowed pairs stay 0 (the default q0)."""
+    L = mdp.n_states - 1
+    q = np.zeros((L + 1, mdp.n_actions))
+    for s in range(L - 1, -1, -1):
+        nxt = 0.0 if s + 1 == L else value_of_next(q[s + 1], mdp.allowed[s + 1])
+        q[s] = np.where(mdp.allowed[s], mdp.R[s] + mdp.gamma * nxt, 0.0)
+    return q
+
+
+def eps_greedy_expectation(eps):
+    return lambda row, allowed: eps * row[allowed].mean() + (1 - eps) * row[allowed].max()
+
+
+def greedy_value(row, allowed):
+    return row[allowed].max()
+
+
+@pytest.mark.parametrize("learner,value_of_next", [
+    (rb.expected_sarsa, eps_greedy_expectation(0.4)),
+    (rb.q_learning, greedy_value),
+    (rb.double_q_learning, greedy_value),
+])
+def test_control_alpha_1_reaches_its_fixed_point_exactly(learner, value_of_next):
+    # alpha = 1 on a deterministic corridor: each update copies its target, so once the
+    # pairs downstream are final, one visit makes a pair final: the fixed point of the
+    # docstring's target is reached exactly (mean and max over the allowed actions only)
+    mdp = corridor(4, A=3, allowed=ALLOWED, seed=5)
+    n_ep = 400 if learner is rb.double_q_learning else 150   # two tables to settle
+    res = learner(mdp, n_ep, alpha=1.0, epsilon=0.4, rng=7, n_runs=2, record=True)
+    want = backward_fixed_point(mdp, value_of_next)
+    for j in range(2):
+        np.testing.assert_allclose(res.q[j], want, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(res.history[:, -1], res.q)
+    np.testing.assert_array_equal(res.history[:, 0], 0.0)
+    assert res.visits.dtype.kind == "i"
+    np.testing.assert_array_equal(res.visits[:, ~ALLOWED], 0)
+    np.testing.assert_array_equal(res.visits.sum(axis=(1, 2)), res.episode_lengths.sum(axis=1))
+    st = res.settings
+    assert (st.alpha, st.epsilon, st.n, st.n_runs, st.max_steps, st.truncate) == (
+        1.0, 0.4, 1, 2, 10_000, "error")
+
+
+@pytest.mark.parametrize("learner", [rb.sarsa, rb.expected_sarsa, rb.q_learning,
+                                     rb.double_q_learning])
+def test_control_defaults(learner, capsys):
+    mdp = corridor(3, A=3, allowed=ALLOWED[1:], seed=1)
+    res = learner(mdp, 4, alpha=0.5, rng=0, s0=0)
+    assert res.history is None and res.q.shape == (4, 3)      # record=False, no run axis
+    assert capsys.readouterr().out == ""                      # progress=False
+    assert res.settings.epsilon == 0.1 and res.settings.max_steps == 10_000
+    assert res.settings.truncate == "error" and res.settings.n == 1
+    assert res.settings.n_runs is None
+    np.testing.assert_array_equal(res.q[~mdp.allowed], 0.0)   # q0 = 0, never updated
+    assert res.visits.dtype.kind == "i"
+
+
+@pytest.mark.parametrize("learner,desc", [
+    (rb.sarsa, "Sarsa"), (rb.expected_sarsa, "Expected Sarsa"), (rb.q_learning, "Q-learning"),
+    (rb.double_q_learning, "Double Q-learning"),
+    (lambda *a, **k: rb.n_step_sarsa(*a, n=3, **k), "3-step Sarsa")])
+def test_control_progress_bar_label(learner, desc, capsys):
+    learner(corridor(3), 3, alpha=0.5, rng=0, s0=0, n_runs=2, progress=True)
+    frames = [f for f in capsys.readouterr().out.split("\r") if f.strip()]
+    assert frames and all(f.startswith(desc + ": ") for f in frames)
+    assert "6/6 episodes" in frames[-1]
+
+
+@pytest.mark.parametrize("learner,name", [
+    (rb.sarsa, "pi"), (rb.expected_sarsa, "pi"), (rb.q_learning, "beta"),
+    (rb.double_q_learning, "beta"), (lambda *a, **k: rb.n_step_sarsa(*a, n=2, **k), "pi")])
+def test_fixed_policy_is_named_and_followed(learner, name):
+    mdp = corridor(4, A=3, allowed=ALLOWED, seed=2)
+    bad = np.full((5, 3), 1 / 3)
+    with pytest.raises(ValueError, match=rf"^{name}\[1, 2\] is 0.333333 but action 2 is not "
+                                         r"allowed in state 1, expected 0$"):
+        learner(mdp, 2, alpha=0.5, rng=0, s0=0, **{name: bad})
+    with pytest.raises(ValueError, match=rf"^{name} must have shape \(5, 3\)"):
+        learner(mdp, 2, alpha=0.5, rng=0, s0=0, **{name: np.ones((5, 1))})
+    # a one-hot behaviour policy: only its pairs are ever updated
+    acts = [2, 0, 1, 1, 0]
+    pol = one_hot_policy(acts, 3)
+    res = learner(mdp, 6, alpha=0.5, rng=0, n_runs=2, **{name: pol})
+    assert res.settings.epsilon is None
+    mask = pol[:4] > 0
+    assert (res.visits[:, :4][:, ~mask] == 0).all()
+    np.testing.assert_array_equal(res.visits.sum(axis=(1, 2)), res.episode_lengths.sum(axis=1))
+
+
+def test_double_q_behaviour_is_greedy_in_the_sum_of_the_tables():
+    # one state, two actions to the end, rewards 1 and 0, epsilon = 0: once either table
+    # rates action 0 above 0 (its first update with reward 1), q1 + q2 prefers it for good
+    P = np.zeros((2, 2, 2))
+    P[:, :, 1] = 1.0
+    R = np.array([[1.0, 0.0], [0.0, 0.0]])
+    mdp = rb.FiniteMDP(P, R, 1.0, np.array([False, True]))
+    res = rb.double_q_learning(mdp, 20, alpha=0.5, epsilon=0.0, rng=3, s0=0, n_runs=30)
+    ret = res.episode_returns
+    for j in range(30):
+        first = np.flatnonzero(ret[j] == 1.0)
+        assert first.size and (ret[j, first[0]:] == 1.0).all()
+    q1, q2 = res.q_pair
+    np.testing.assert_allclose(res.q, (q1 + q2) / 2)
+    assert res.settings.n == 1 and res.visits.dtype.kind == "i"
