@@ -457,3 +457,81 @@ def test_double_q_behaviour_is_greedy_in_the_sum_of_the_tables():
     q1, q2 = res.q_pair
     np.testing.assert_allclose(res.q, (q1 + q2) / 2)
     assert res.settings.n == 1 and res.visits.dtype.kind == "i"
+
+
+# -- n_step_sarsa, _masked_update -----------------------------------------------------------
+def ref_n_step(mdp, acts, episodes, n, alpha, q0=0.0):
+    """n-step Sarsa under a one-hot policy on the corridor, one pair at a time in the
+    order tau = 0, 1, ...: ``G = sum_{k=1}^{h} gamma^(k-1) R_{tau+k}
+    (+ gamma^h q(S_{tau+h}, A_{tau+h}))``, ``h = min(n, T - tau)``, bootstrapping when
+    ``tau + n < T`` or the episode was cut by ``max_steps``."""
+    L, g = mdp.n_states - 1, mdp.gamma
+    q = np.array(q0, dtype=float) * np.ones((mdp.n_states, mdp.n_actions))
+    q[L] = 0.0                                               # a terminal row is 0
+    cnt = np.zeros(q.shape, dtype=int)
+    for start, T, cut in episodes:
+        S = [start + k for k in range(T + 1)]
+        A = [acts[s] for s in S]
+        Rw = [mdp.R[S[t], A[t]] for t in range(T)]
+        for tau in range(T):
+            h = min(n, T - tau)
+            G = sum(g ** (k - 1) * Rw[tau + k - 1] for k in range(1, h + 1))
+            if tau + n < T or cut:
+                G += g ** h * q[S[tau + h], A[tau + h]]
+            cnt[S[tau], A[tau]] += 1
+            q[S[tau], A[tau]] += step_size(alpha, cnt[S[tau], A[tau]]) * (
+                G - q[S[tau], A[tau]])
+    return q, cnt
+
+
+NSTEP = {1: rb.sarsa, 3: lambda *a, **k: rb.n_step_sarsa(*a, n=3, **k),
+         2: lambda *a, **k: rb.n_step_sarsa(*a, n=2, **k)}
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_n_step_sarsa_replays_the_n_step_update(n):
+    L = 7                                                    # episodes longer than n + 1
+    mdp = corridor(L, A=2, seed=6)
+    acts = [1, 0, 0, 1, 1, 0, 1, 0]
+    pi = one_hot_policy(acts, 2)
+    rho0 = np.array([0.3, 0.0, 0.2, 0.0, 0.1, 0.2, 0.2, 0.0])
+    alpha = lambda k: 1.0 / k ** 0.6                         # noqa: E731 - a visit schedule
+    q0 = 0.3
+    res = NSTEP[n](mdp, 5, alpha=alpha, rng=4, rho0=rho0, n_runs=3, pi=pi, q0=q0,
+                   record=True)
+    assert len(np.unique(res.episode_lengths)) > 1           # rho0 is used
+    for j in range(3):
+        eps = [(L - T, T, False) for T in res.episode_lengths[j]]
+        q, cnt = ref_n_step(mdp, acts, eps, n, alpha, q0)
+        np.testing.assert_allclose(res.q[j], q, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(res.visits[j], cnt)
+    np.testing.assert_array_equal(res.history[:, -1], res.q)
+    st = res.settings
+    assert (st.epsilon, st.n, st.n_runs, st.max_steps, st.truncate) == (None, n, 3, 10_000,
+                                                                         "error")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_n_step_sarsa_truncated_episodes_bootstrap(n):
+    # max_steps = 4 on a corridor of 6 from state 0: every episode is cut at S_4, where
+    # the fixed policy's action A_4 supplies the bootstrap of the last pairs
+    L = 6
+    mdp = corridor(L, A=2, seed=8)
+    acts = [0, 1, 1, 0, 1, 0, 0]
+    pi = one_hot_policy(acts, 2)
+    q0 = np.linspace(-1, 1, 14).reshape(7, 2)
+    res = NSTEP[n](mdp, 3, alpha=0.5, rng=0, s0=0, pi=pi, q0=q0, max_steps=4,
+                   truncate="report")
+    assert res.truncated.all() and (res.episode_lengths == 4).all()
+    want, cnt = ref_n_step(mdp, acts, [(0, 4, True)] * 3, n, 0.5, q0)
+    np.testing.assert_allclose(res.q, want, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(res.visits, cnt)
+
+
+def test_n_step_sarsa_defaults_and_names():
+    mdp = corridor(3)
+    res = rb.n_step_sarsa(mdp, 3, n=2, alpha=0.5, rng=0, rho0=[0, 0, 1.0, 0])
+    np.testing.assert_array_equal(res.episode_lengths, 1)     # rho0 is used
+    assert res.history is None and res.settings.max_steps == 10_000
+    assert res.settings.n == 2 and res.settings.epsilon == 0.1
+    np.testing.assert_array_equal(res.q[:2], 0.0)             # q0 defaults to 0
