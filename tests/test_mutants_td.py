@@ -528,9 +528,10 @@ def test_n_step_sarsa_truncated_episodes_bootstrap(n):
     np.testing.assert_array_equal(res.visits, cnt)
 
 
-def test_n_step_sarsa_defaults_and_names():
+def test_n_step_sarsa_defaults_and_names(capsys):
     mdp = corridor(3)
     res = rb.n_step_sarsa(mdp, 3, n=2, alpha=0.5, rng=0, rho0=[0, 0, 1.0, 0])
+    assert capsys.readouterr().out == ""                      # progress=False
     np.testing.assert_array_equal(res.episode_lengths, 1)     # rho0 is used
     assert res.history is None and res.settings.max_steps == 10_000
     assert res.settings.n == 2 and res.settings.epsilon == 0.1
