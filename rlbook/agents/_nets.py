@@ -42,8 +42,12 @@ def _run_tanh_mlp(net, x):
     """``net(x)`` for a :func:`_mlp` ``Sequential``, calling ``F.linear`` and ``tanh``
     directly: the same operations, without a module call per layer (which costs more
     than the arithmetic of these small layers)."""
-    for m in net:
-        x = torch.tanh(x) if type(m) is nn.Tanh else nn.functional.linear(x, m.weight, m.bias)
+    for m in net._modules.values():  # (``_parameters`` skips Module.__getattr__ per lookup)
+        if type(m) is nn.Tanh:
+            x = torch.tanh(x)
+        else:
+            p = m._parameters
+            x = nn.functional.linear(x, p["weight"], p["bias"])
     return x
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .._validate import check_int, check_positive
-from ..trust_region.ppo import ppo_losses
+from ..trust_region.ppo import _ppo_loss_terms
 from ._rollout import (TrainResult, _check_common, _FlatOptimizer, _RolloutConfig,
                        _torch_session, _Training)
 
@@ -177,13 +177,13 @@ def train_ppo(config: PPOConfig | None = None, progress: bool = False) -> TrainR
                         if config.normalize_advantages and not whole:
                             ad = _standardise(ad)
                         p = policy(obs[idx])
-                        ent = policy.entropy(p) if config.ent_coef > 0 else torch.zeros_like(ad)
-                        out = ppo_losses(
+                        ent = policy.entropy(p) if config.ent_coef > 0 else None
+                        # rb.ppo_losses without its per-call argument checks (the config
+                        # was checked once by _check_ppo)
+                        out = _ppo_loss_terms(
                             policy.log_prob(p, act[idx]), old_logp[idx], ad,
-                            value_fn(obs[idx]), ret[idx], ent, eps,
-                            vf_coef=config.vf_coef, ent_coef=config.ent_coef,
-                            old_values=old_val[idx], vf_clip=config.vf_clip,
-                            diagnostics=want_diag)
+                            value_fn(obs[idx]), ret[idx], ent, eps, config.vf_coef,
+                            config.ent_coef, old_val[idx], config.vf_clip, want_diag)
                         opt.step(out.total, lr, config.max_grad_norm)
                         if want_diag:
                             kls.append(float(out.approx_kl))

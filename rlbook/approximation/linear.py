@@ -74,21 +74,21 @@ def _states(states, S, name):
     return s
 
 
-def _step_size(alpha, T):
+def _step_size(alpha, T, name="alpha"):
     """A constant, an array of length T, or a callable t -> alpha_t."""
     if callable(alpha):
         a = np.array([alpha(t) for t in range(T)], dtype=float)
     else:
-        a = as_float_array(alpha, "alpha")
+        a = as_float_array(alpha, name)
         if a.ndim == 0:
-            check_positive(float(a), "alpha")
+            check_positive(float(a), name)
             a = np.full(T, float(a))
     if a.shape != (T,):
-        raise ValueError(f"alpha must be a number, a callable or an array of shape ({T},), "
+        raise ValueError(f"{name} must be a number, a callable or an array of shape ({T},), "
                          f"got shape {a.shape}")
     bad = np.flatnonzero(~(a > 0))
     if len(bad):
-        raise ValueError(f"alpha[{int(bad[0])}] is {a[bad[0]]}, expected a step size > 0")
+        raise ValueError(f"{name}[{int(bad[0])}] is {a[bad[0]]}, expected a step size > 0")
     return a
 
 
@@ -447,7 +447,7 @@ def tdc(Phi, states, rewards, next_states, gamma, alpha, alpha_u, rho=None, w0=N
     """
     Phi, s, r, s2, g = _trajectory(Phi, states, rewards, next_states, gamma)
     a = _step_size(alpha, len(s))
-    bt = _step_size(alpha_u, len(s))
+    bt = _step_size(alpha_u, len(s), "alpha_u")
     rho = _rho(rho, len(s))
     k = Phi.shape[1]
     w = _w0(w0, k)
