@@ -27,7 +27,7 @@ def corridor(L=4, A=2, gamma=GAMMA, allowed=None, seed=0):
     R[:L] = np.round(np.random.default_rng(seed).uniform(-1, 1, (L, A)), 3)
     term = np.zeros(S, dtype=bool)
     term[L] = True
-    kw = {} if allowed is None else dict(allowed=allowed)
+    kw = {} if allowed is None else {"allowed": allowed}
     return rb.FiniteMDP(P, R, gamma, term, **kw)
 
 
@@ -39,13 +39,6 @@ def one_hot_policy(actions, A):
 
 def step_size(alpha, n):
     return alpha(np.array([n]))[0] if callable(alpha) else alpha
-
-
-def episodes_of(res, L, run=None):
-    """Start state and truncation of each episode of a corridor run."""
-    lengths = res.episode_lengths if run is None else res.episode_lengths[run]
-    trunc = res.truncated if run is None else res.truncated[run]
-    return lengths, trunc
 
 
 def ref_prediction(mdp, pi_actions, starts, lengths, alpha, v0, method):
@@ -495,7 +488,7 @@ def test_n_step_sarsa_replays_the_n_step_update(n):
     acts = [1, 0, 0, 1, 1, 0, 1, 0]
     pi = one_hot_policy(acts, 2)
     rho0 = np.array([0.3, 0.0, 0.2, 0.0, 0.1, 0.2, 0.2, 0.0])
-    alpha = lambda k: 1.0 / k ** 0.6                         # noqa: E731 - a visit schedule
+    alpha = lambda k: 1.0 / k ** 0.6                         # a visit-count schedule
     q0 = 0.3
     res = NSTEP[n](mdp, 5, alpha=alpha, rng=4, rho0=rho0, n_runs=3, pi=pi, q0=q0,
                    record=True)
