@@ -60,7 +60,7 @@ def test_open_and_stale_survivors_fail(tmp_path, capsys):
                               key("dp/bellman", "f", 3): 0,      # survived, open
                               key("dp/bellman", "f", 4): -24,    # timeout = killed; stale
                               key("dp/bellman", "f", 5): 0,
-                              key("dp/bellman", "g", 1): 0,
+                              key("dp/bellman", "g", 1): None,   # registered, not run: not stale
                               key("dp/bellman", "g", 2): None},  # not run
                "mdp": {key("mdp", "FiniteMDP.step", 7): 0, key("mdp", "h", 1): 33}}
     assert ms.main(_write(tmp_path, results)) == 1
@@ -68,8 +68,9 @@ def test_open_and_stale_survivors_fail(tmp_path, capsys):
     assert key("dp/bellman", "f", 3) in out.split("open survivors")[1]
     assert key("dp/bellman", "f", 4) in out.split("not survivors")[1]
     row = next(line for line in out.splitlines() if line.startswith("dp/bellman"))
-    # tested 6 (one not run), killed 2, score 2/6, equivalent 3, open 1, no tests 0, not run 1
-    assert row.split()[1:] == ["6", "7", "2", "33.3", "%", "3", "1", "0", "1"]
+    # tested 5 (two not run), killed 2, score 2/5, equivalent 2, open 1, no tests 0, not run 2
+    assert row.split()[1:] == ["5", "7", "2", "40.0", "%", "2", "1", "0", "2"]
+    assert key("dp/bellman", "g", 1) not in out
     row = next(line for line in out.splitlines() if line.startswith("mdp"))
     assert row.split()[1:] == ["1", "2", "0", "0.0", "%", "1", "0", "1", "0"]
 

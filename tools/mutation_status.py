@@ -115,12 +115,13 @@ def main(argv=None) -> int:
         return 2
     register = read_register(args.register)
     results = read_results(args.mutants)
-    rows, open_, seen = [], [], set()
+    rows, open_, seen, known = [], [], set(), {}
     total = Counter()
     for module, codes in results.items():
         c = Counter()
         for name, code in codes.items():
             st = status(code)
+            known[name] = st
             c[st] += 1
             if st == "survived":
                 seen.add(name)
@@ -132,7 +133,9 @@ def main(argv=None) -> int:
         total.update(c)
         rows.append((module, c))
     rows.append(("all", total))
-    stale = sorted(n for n in register if n not in seen)
+    # stale: registered but killed now, or no such mutant (renumbered); a registered mutant
+    # that has not been run yet is not stale
+    stale = sorted(n for n in register if n not in seen and known.get(n) != "pending")
 
     def score(c):
         return f"{100 * c['killed'] / c['tested']:.1f} %" if c["tested"] else "-"
@@ -157,7 +160,7 @@ def main(argv=None) -> int:
         for n in open_:
             print("  ", n)
     if stale:
-        print(f"\nregister entries that are not survivors (killed now, renumbered or not run): "
+        print(f"\nregister entries that are not survivors (killed now, or renumbered): "
               f"{len(stale)}")
         for n in stale:
             print(f"   {n} (line {register[n]})")
