@@ -620,3 +620,26 @@ def test_guided_draws_equal_the_binary_search():
     # bounds too close for any guide within the size limit: the binary search is used
     tab = _check_guided_draws(np.array([[1e-300, 1e-300, 1.0 - 2e-300]]), rng)
     assert tab.guide is None
+
+
+@pytest.mark.parametrize("q", [np.zeros(3), np.zeros((2, 2, 1))])
+def test_epsilon_greedy_policy_rejects_q_that_is_not_a_table(q):
+    """q must be (S, A): a vector or a 3-D array is refused with a message naming q."""
+    with pytest.raises(ValueError, match=r"^q must have 2 dimension\(s\), got shape"):
+        rb.epsilon_greedy_policy(q, 0.1)
+
+
+def test_epsilon_greedy_policy_rejects_a_mask_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"^allowed must have shape \(2, 2\), got \(2, 3\)"):
+        rb.epsilon_greedy_policy(np.zeros((2, 2)), 0.1, np.ones((2, 3), dtype=bool))
+
+
+@pytest.mark.parametrize("allowed, bad", [([[1, 0], [0, 0], [1, 1]], 1),
+                                          ([[1, 1], [1, 0], [1, 1], [0, 0]], 3),
+                                          ([[0, 0], [0, 0]], 0)])
+def test_epsilon_greedy_policy_names_the_first_state_without_actions(allowed, bad):
+    """The message names the first state whose row of ``allowed`` is all False (rows
+    with one available action before it are fine)."""
+    allowed = np.asarray(allowed, dtype=bool)
+    with pytest.raises(ValueError, match=rf"^allowed\[{bad}, :\] is all False, expected at least"):
+        rb.epsilon_greedy_policy(np.zeros(allowed.shape), 0.1, allowed)

@@ -529,3 +529,13 @@ def test_n_step_sarsa_defaults_and_names(capsys):
     assert res.history is None and res.settings.max_steps == 10_000
     assert res.settings.n == 2 and res.settings.epsilon == 0.1
     np.testing.assert_array_equal(res.q[:2], 0.0)             # q0 defaults to 0
+
+
+@pytest.mark.parametrize("above", [1.5, 2.0, 3.0])
+def test_alpha_schedule_above_one_is_refused_with_its_visit_count(above):
+    """A schedule must stay in (0, 1] at every visit count: one that exceeds 1 from the
+    7th visit on is refused, naming the value, the count and the interval."""
+    mdp = rb.random_mdp(3, 2, gamma=0.9, seed=0)
+    with pytest.raises(ValueError, match=(rf"^alpha\(n\) is {above} at visit count n = 7, "
+                                          r"expected a step size in \(0, 1\] \(a positive schedule\)$")):
+        rb.sarsa(mdp, 2, alpha=lambda n: np.where(n >= 7, above, 1.0), rng=0, s0=0)

@@ -31,3 +31,16 @@ def test_log1m_tanh_sq_numpy_path_is_float64():
     assert got.dtype == np.float64
     u = u32.astype(np.float64)
     np.testing.assert_allclose(got, np.log(1.0 - np.tanh(u) ** 2), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("length", [2, 4])
+def test_rho0_of_the_wrong_length_is_reported_as_rho0(length):
+    """rho0 is checked against the MDP's number of states, in both the objective and
+    the exact gradient (a distribution over 2 or 4 states for a 3-state MDP)."""
+    mdp = rb.random_mdp(3, 2, gamma=0.9, seed=0)
+    rho0 = np.full(length, 1.0 / length)
+    msg = rf"^rho0 must have shape \(3,\), got \({length},\)$"
+    with pytest.raises(ValueError, match=msg):
+        rb.policy_objective(mdp, np.full((3, 2), 0.5), rho0)
+    with pytest.raises(ValueError, match=msg):
+        rb.exact_policy_gradient(mdp, np.zeros((3, 2)), rho0)
