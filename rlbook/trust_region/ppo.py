@@ -51,6 +51,8 @@ def _gae_arrays(rewards, values, next_values, dones, truncations):
     shape = out["rewards"].shape
     if len(shape) not in (1, 2):
         raise ValueError(f"rewards must have shape (T,) or (T, N), got {shape}")
+    if shape[0] == 0:
+        raise ValueError(f"rewards is empty (shape {shape}): no time steps to estimate advantages for")
     for k, v in out.items():
         if v.shape != shape:
             raise ValueError(f"{k} has shape {v.shape} but rewards has shape {shape}; "
