@@ -199,3 +199,47 @@ def test_eps_message_names_eps(eps):
         rb.ppo_losses(x, x, x, x, x, x, eps)
     with pytest.raises(ValueError, match=msg):
         rb.clipped_surrogate_objective(np.ones(2), np.ones(2), eps)
+
+
+# ---------------------------------------------------------------------------
+# policy_gradient/objectives: softmax_policy
+# ---------------------------------------------------------------------------
+
+
+def test_softmax_policy_is_the_defining_ratio_on_every_row():
+    # pi(a|s) = exp(theta[s, a]) / sum_b exp(theta[s, b]), for a non-square theta (S != A)
+    # and a square one (S = A, where a wrong axis still broadcasts)
+    rng = np.random.default_rng(5)
+    for shape in [(4, 3), (3, 3), (1, 5)]:
+        theta = rng.normal(size=shape)
+        e = np.exp(theta)
+        np.testing.assert_allclose(rb.softmax_policy(theta), e / e.sum(axis=1)[:, None],
+                                   rtol=1e-13)
+
+
+def test_softmax_policy_is_stable_row_by_row():
+    # the documented stabilisation leaves each row's distribution unchanged; rows far
+    # below the largest preference of another row must not underflow to 0/0
+    theta = np.array([[0.0, np.log(3.0)], [-2000.0, -2000.0 + np.log(3.0)], [800.0, 800.0]])
+    pi = rb.softmax_policy(theta)
+    np.testing.assert_allclose(pi, [[0.25, 0.75], [0.25, 0.75], [0.5, 0.5]], rtol=1e-12)
+
+
+def test_softmax_policy_single_action_is_certain():
+    np.testing.assert_array_equal(rb.softmax_policy([[3.0], [-7.0]]), [[1.0], [1.0]])
+
+
+@pytest.mark.parametrize("theta, msg", [
+    (np.zeros(3), r"^theta must have 2 dimension\(s\), got shape \(3,\)$"),
+    (np.zeros((2, 2, 2)), r"^theta must have 2 dimension\(s\), got shape \(2, 2, 2\)$"),
+    (np.zeros((2, 0)), r"^theta has shape \(2, 0\), expected at least one action$"),
+    ([[0.0, np.inf]], r"^theta\[0, 1\] is inf, expected a finite number$"),
+])
+def test_softmax_policy_messages(theta, msg):
+    with pytest.raises(ValueError, match=msg):
+        rb.softmax_policy(theta)
+
+
+def test_softmax_policy_type_message():
+    with pytest.raises(TypeError, match=r"^theta must be an array of numbers"):
+        rb.softmax_policy([["a", "b"]])
