@@ -53,6 +53,17 @@ def test_gae_refuses_an_empty_rollout(shape):
         rb.lambda_returns(z, z, z, z, 0.9, 0.9)
 
 
+@pytest.mark.parametrize("done", [0.0, 1.0])
+def test_gae_of_a_single_step_is_its_td_error(done):
+    # T = 1: A_0 = delta_0 = r_0 + gamma (1 - d_0) V(s_1) - V(s_0) for every lambda
+    r, v, nv = [1.5], [0.4], [2.0]
+    delta = 1.5 + 0.9 * (1 - done) * 2.0 - 0.4
+    for lam in (0.0, 0.7, 1.0):
+        np.testing.assert_allclose(rb.gae(r, v, nv, [done], 0.9, lam), [delta], rtol=1e-15)
+        np.testing.assert_allclose(rb.lambda_returns(r, v, nv, [done], 0.9, lam), [delta + 0.4],
+                                   rtol=1e-15)
+
+
 # ---------------------------------------------------------------------------
 # ppo_losses: the loss against the PPO paper, written out in NumPy
 # ---------------------------------------------------------------------------
