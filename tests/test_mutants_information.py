@@ -21,6 +21,18 @@ def _no_warnings(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+# --------------------------------------------------------------------------- _out
+def test_scalar_results_are_python_floats_and_batches_stay_arrays():
+    # documented return type "float or ndarray": a single distribution gives a float
+    p, q = [0.5, 0.5], [0.25, 0.75]
+    scalars = [rb.entropy(p), rb.cross_entropy(p, q), rb.kl_divergence(p, q),
+               rb.total_variation(p, q), rb.gaussian_entropy(0.0, 2.0),
+               rb.gaussian_kl(0.0, 1.0, 1.0, 2.0), rb.gaussian_total_variation(0.0, 1.0, 1.0, 2.0)]
+    assert [type(x) for x in scalars] == [float] * len(scalars)
+    batch = rb.kl_divergence([p, q], [q, p])
+    assert isinstance(batch, np.ndarray) and batch.shape == (2,)
+
+
 # ------------------------------------------------ _categorical, _pair, kl_divergence
 def test_categorical_message_names_the_moved_axis():
     p = [[0.5, 0.5], [0.6, 0.5]]  # columns are the distributions (axis 0); column 0 sums to 1.1
