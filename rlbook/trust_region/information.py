@@ -199,8 +199,11 @@ def gaussian_total_variation(mu_p, sigma_p, mu_q, sigma_q):
     disc = np.maximum(b * b - 4 * a * c, 0.0)
     sgn = np.where(b >= 0, 1.0, -1.0)
     qq = -0.5 * (b + sgn * np.sqrt(disc))
-    same = (mu_p == mu_q) & (sigma_p == sigma_q)
-    qq = np.where(same, 1.0, qq)  # identical distributions: TV = 0 below
+    # b = c = 0: identical distributions (exactly), or a log-ratio lost to round-off
+    # (e.g. means 1e-20 apart at sigma = 1e154), where qq = 0 and c / qq would be
+    # 0 / 0 = nan: TV = 0 below
+    same = (b == 0) & (c == 0)
+    qq = np.where(same, 1.0, qq)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.where(a != 0, qq / np.where(a != 0, a, 1.0), -np.inf)
         r2 = c / qq
