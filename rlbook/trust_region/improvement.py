@@ -298,7 +298,8 @@ class MMResult:
 
 
 def _exp_adv(pi, A, alpha):
-    logits = np.log(pi) + alpha * A
+    with np.errstate(divide="ignore"):  # after a step with C = 0, pi may have zeros: log 0 = -inf keeps them 0
+        logits = np.log(pi) + alpha * A
     logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
     return e / e.sum(axis=1, keepdims=True)
@@ -366,7 +367,8 @@ def mm_policy_iteration(mdp: FiniteMDP, rho0, n_iter: int, pi0=None, C=None,
         def M(alpha):
             new = _exp_adv(pi, Adv, alpha)
             gain = float(rho @ np.einsum("sa,sa->s", new, Adv))
-            return eta + gain - Ci * float(_kl_rows(pi, new).max()), new
+            kl = float(_kl_rows(pi, new).max())
+            return eta + gain - (0.0 if Ci == 0.0 else Ci * kl), new  # C = 0: no penalty even where KL = inf
 
         if eps == 0.0:
             best_a, (best_m, best_pi) = 0.0, (eta, pi)
