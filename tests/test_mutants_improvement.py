@@ -239,6 +239,8 @@ def test_mm_without_advantage_does_not_move():
     np.testing.assert_array_equal(res.max_kl, [0.0, 0.0])
     np.testing.assert_array_equal(res.bound, res.eta[:-1])
     np.testing.assert_array_equal(res.pi, pi0)
+    res0 = mm_policy_iteration(mdp, rho0, 1, pi0=pi0, C=0.0)  # C = 0 is allowed (C >= 0)
+    assert res0.step[0] == 0.0 and res0.bound[0] == res0.eta[0]
 
 
 def test_mm_stays_put_when_the_advantage_is_only_in_unvisited_states():
