@@ -283,6 +283,34 @@ def test_mm_with_C_zero_maximises_the_surrogate_along_the_family():
     assert res.max_kl[0] == max_kl(np.full((3, 2), 0.5), pi1)
 
 
+def test_mm_finds_a_maximiser_high_up_the_scan():
+    # state 0: pi_0 = (1e-3, 1 - 1e-3), r = (1, 0), so A = (0.999, -0.001) and eps = 0.999;
+    # its better action saturates early and its KL then grows like alpha. State 1 (tiny
+    # advantages +-1/690) keeps the surrogate growing, and C = 9e-7 balances the two near
+    # alpha eps = 680, where every probability is still a normal number (KL finite)
+    P = np.zeros((2, 2, 2))
+    P[0, :, 0] = 1.0
+    P[1, :, 1] = 1.0
+    b1 = 1.0 / 690
+    mdp = rb.FiniteMDP(P, np.array([[1.0, 0.0], [b1, -b1]]), 0.5)
+    rho0, pi0, C = np.array([0.5, 0.5]), np.array([[1e-3, 1 - 1e-3], [0.5, 0.5]]), 9e-7
+    Adv = rb.advantage(mdp, pi0)
+    eps = np.abs(Adv).max()
+    np.testing.assert_allclose(Adv, [[0.999, -0.001], [b1, -b1]], rtol=1e-12)
+
+    def M(a):
+        return _M(mdp, rho0, pi0, softmax(np.log(pi0) + a * Adv, axis=1), C)
+
+    scan = np.linspace(300.0, 705.0, 811) / eps
+    vals = [M(a) for a in scan]
+    j = int(np.argmax(vals))
+    assert 0 < j < scan.size - 1  # an interior maximum, near alpha eps = 680
+    res = mm_policy_iteration(mdp, rho0, 1, pi0=pi0, C=C)
+    assert res.bound[0] >= vals[j] - 1e-12
+    assert res.bound[0] == pytest.approx(M(res.step[0]), abs=1e-12)
+    assert res.step[0] == pytest.approx(scan[j], abs=2 * (scan[1] - scan[0]))
+
+
 # ------------------------------------------------------------------ mm_policy_iteration: the chain
 def _M(mdp, rho0, pi, new, C):
     return surrogate_objective(mdp, pi, new, rho0) - C * max_kl(pi, new)
