@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
 from scipy.special import expit, softmax
 
 import rlbook as rb
@@ -55,20 +54,6 @@ def _M_bandits(alpha, b, rho0, gamma, C):
     b = np.asarray(b, dtype=float)
     gain = np.sum(rho0 * b * np.tanh(alpha * b)) / (1 - gamma)
     return gain - C * max(_logcosh(alpha * bs) for bs in b)
-
-
-def _check_first_step(res, b, rho0, gamma, C, alpha_star):
-    """The first MM step from the uniform policy on :func:`_bandits` is the maximiser."""
-    b = np.asarray(b, dtype=float)
-    M_star = _M_bandits(alpha_star, b, rho0, gamma, C)
-    assert M_star > 0.0  # a real improvement is available
-    assert res.eta[0] == 0.0
-    assert res.step[0] == pytest.approx(alpha_star, rel=1e-4)
-    assert res.bound[0] == pytest.approx(M_star, rel=1e-9, abs=1e-300)
-    assert res.bound[0] >= M_star * (1 - 1e-9)
-    pi1 = np.stack([1 / (1 + np.exp(-2 * alpha_star * b)), 1 / (1 + np.exp(2 * alpha_star * b))], 1)
-    np.testing.assert_allclose(res.pi, pi1, rtol=1e-3, atol=1e-12)
-    assert res.max_kl[0] == pytest.approx(max(_logcosh(alpha_star * bs) for bs in b), rel=1e-3)
 
 
 # ------------------------------------------------------------------ _check_discounted

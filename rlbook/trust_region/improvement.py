@@ -338,7 +338,9 @@ def mm_policy_iteration(mdp: FiniteMDP, rho0, n_iter: int, pi0=None, C=None,
         Initial policy with full support; uniform by default.
     C : float, optional
         Penalty coefficient; by default TRPO's ``4 eps_i gamma / (1 - gamma)^2``
-        recomputed at every iterate from ``eps_i = max |A_{pi_i}|``.
+        recomputed at every iterate from ``eps_i = max |A_{pi_i}|``. ``C = 0``
+        maximises the surrogate alone (no guarantee; far along the family some
+        actions get probability 0, and ``max_kl`` is then ``inf``).
     n_grid : int
         Number of step sizes scanned per iteration (>= 2).
     """
