@@ -648,3 +648,14 @@ def test_lockstep_greedy_without_draws_breaks_ties_uniformly_per_row():
     a = run.greedy(np.zeros((n, A)), np.zeros(n, dtype=int))
     freq = np.bincount(a, minlength=A) / n
     assert freq[1] == 0 and abs(freq[0] - 0.5) <= 5 * np.sqrt(0.25 / n)
+
+
+def test_batch_td0_default_max_iter_is_the_documented_one():
+    """The default number of sweeps is the one the docstring gives (seeing it through
+    the "did not converge" message would take a million sweeps)."""
+    import inspect
+    import re
+    doc = re.search(r"max_iter : int, default ([\d_]+)", rb.batch_td0.__doc__)
+    assert doc is not None
+    default = inspect.signature(rb.batch_td0).parameters["max_iter"].default
+    assert default == int(doc.group(1).replace("_", "")) == 1_000_000

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import gc
 import json
 import os
 import resource
@@ -86,6 +87,10 @@ class Harness:
         from _pytest.runner import runtestprotocol
 
         items = {item.nodeid: item for item in session.items}
+        # move everything collected so far out of the cyclic GC's reach: a forked child
+        # then does not walk (and so copy) the parent's memory pages
+        gc.collect()
+        gc.freeze()
         running = {}                                   # pid -> (meta, name, start)
         queue = list(self.todo)
         done, t0, last_save = 0, time.time(), time.time()
