@@ -104,7 +104,9 @@ def kl_divergence(p, q, axis: int = -1):
     where some ``q_i = 0 < p_i``.  The computed sum is returned as it is: for
     ``q`` within roundoff of ``p`` it may be a tiny negative number (of the order
     of the machine epsilon).  It is not clipped at 0, so that a sign error in a
-    caller's formula shows up instead of being hidden.
+    caller's formula shows up instead of being hidden. The ratio ``p_i / q_i`` is
+    formed first, so a positive ``q_i`` below about ``p_i / 1.8e308`` (subnormal
+    numbers) overflows it and gives ``+inf`` where the divergence is finite.
 
     Parameters
     ----------
