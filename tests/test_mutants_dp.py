@@ -45,3 +45,123 @@ def test_improper_policy_message_names_the_first_stuck_state_and_counts_the_othe
     for call in (rb.evaluate_policy, rb.iterative_policy_evaluation):
         with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
             call(mdp, np.ones((6, 1)))
+
+
+# ----------------------------------------------------------------- optimality: the tie rule
+def test_tie_tolerance_scale_ignores_unavailable_entries_of_any_size():
+    # the scale is max over A(s) of |q|: an unavailable entry counts for nothing,
+    # whether it is larger (7) or smaller (0.1) than 1
+    q = np.array([[0.5, 7.0], [0.25, 0.1]])
+    allowed = [[True, False], [True, False]]
+    assert rb.tie_tolerance(q, 0.5, allowed=allowed) == pytest.approx(0.5 * 0.5)
+    q = np.array([[0.5, 0.1]])
+    assert rb.tie_tolerance(q, 0.5, allowed=[[True, False]]) == pytest.approx(0.25)
+    # an empty q has no magnitude: only exact ties would be ties
+    assert rb.tie_tolerance(np.zeros((0, 2))) == 0.0
+
+
+def test_greedy_actions_tie_scale_is_over_available_actions():
+    # available values 1 and 1 + 1e-6 differ by far more than 1e-9 * 1.000001, so the
+    # second wins; the unavailable 1e6 must not widen the tolerance to 1e-3
+    q = np.array([[1.0, 1.0 + 1e-6, 1e6]])
+    np.testing.assert_array_equal(rb.greedy_actions(q, allowed=[[1, 1, 0]]), [1])
+    # and with a tolerance that does cover the gap, ties go to the lowest index
+    np.testing.assert_array_equal(rb.greedy_actions(q, rtol=1e-5, allowed=[[1, 1, 0]]), [0])
+
+
+# ----------------------------------------------------------------- iteration: check_undiscounted
+def _ssp(P, R, terminal, allowed=None):
+    return rb.FiniteMDP(np.asarray(P, float), np.asarray(R, float), 1.0, terminal=terminal,
+                        allowed=allowed)
+
+
+def test_check_undiscounted_without_terminal_state_message():
+    msg = ("gamma is 1 and the MDP has no terminal state, so the sum of rewards need not "
+           "converge (value iteration would return ever larger numbers); give a discount "
+           "factor below 1 or mark terminal states")
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        rb.check_undiscounted(rb.random_mdp(3, 2, 1.0, seed=0))
+    assert rb.check_undiscounted(rb.random_mdp(3, 2, 0.99, seed=0)) is None
+
+
+def test_check_undiscounted_reachability_follows_edges_and_available_actions():
+    # 0 -> 3 (terminal); 1 loops; 0 -> 1 is an edge INTO 1, not out of it;
+    # 2 could reach 3 only through its unavailable action 1
+    P = np.zeros((4, 2, 4))
+    P[0, 0, 3] = P[0, 1, 1] = 1.0
+    P[1, :, 1] = 1.0
+    P[2, 0, 2] = P[2, 1, 3] = 1.0
+    P[3, :, 3] = 1.0
+    R = -np.ones((4, 2))
+    R[3] = 0.0
+    msg = ("gamma is 1 but no policy reaches a terminal state from state 1, so its value "
+           "is not defined; give a discount factor below 1")
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        rb.check_undiscounted(_ssp(P, R, [0, 0, 0, 1]))
+    P1 = P.copy()
+    P1[1, 1] = 0.0
+    P1[1, 1, 3] = 1.0          # now 1 reaches the terminal state; 2 only if action 1 is allowed
+    rb.check_undiscounted(_ssp(P1, R, [0, 0, 0, 1]))
+    allowed = np.ones((4, 2), bool)
+    allowed[2, 1] = False
+    with pytest.raises(ValueError, match=r"^gamma is 1 but no policy reaches a terminal state "
+                                         r"from state 2, so"):
+        rb.check_undiscounted(_ssp(P1, R, [0, 0, 0, 1], allowed))
+    # the solvers refuse the same MDP with the same message
+    with pytest.raises(ValueError, match=r"^gamma is 1 but no policy reaches .* from state 2,"):
+        rb.value_iteration(_ssp(P1, R, [0, 0, 0, 1], allowed))
+
+
+def test_check_undiscounted_free_loops():
+    # 0: action 0 -> 1 (reward +5, not on a loop), action 1 -> 2 (terminal);
+    # 1: action 0 stays (reward r_loop), action 1 -> 2
+    def mdp(r_loop, allowed=None):
+        P = np.zeros((3, 2, 3))
+        P[0, 0, 1] = P[0, 1, 2] = 1.0
+        P[1, 0, 1] = P[1, 1, 2] = 1.0
+        P[2, :, 2] = 1.0
+        return _ssp(P, [[5.0, 0.0], [r_loop, 1.0], [0.0, 0.0]], [0, 0, 1], allowed)
+
+    # a loop that pays exactly 0 is refused (>= 0), with the state, action and reward named
+    msg = ("gamma is 1 and action 0 in state 1 lies on a loop that avoids the terminal "
+           "states with reward R[1, 0] = 0 >= 0: a policy can avoid termination forever "
+           "without losing reward, so the values may diverge or the optimality equation may "
+           "have many solutions; give a discount factor below 1")
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        rb.check_undiscounted(mdp(0.0))
+    with pytest.raises(ValueError, match=re.escape("R[1, 0] = 0.25 >= 0")):
+        rb.check_undiscounted(mdp(0.25))
+    # a costly loop is fine, and so is the +5 step 0 -> 1 that no loop repeats (and the
+    # +1 action that leaves for the terminal state); v* by hand: v(1) = 1, v(0) = 6
+    m = mdp(-1.0)
+    rb.check_undiscounted(m)
+    for sol in (rb.value_iteration(m), rb.policy_iteration(m),
+                rb.truncated_policy_iteration(m, 3)):
+        np.testing.assert_allclose(sol.v, [6.0, 1.0, 0.0], atol=1e-7)
+    # a free loop through an unavailable action is no loop a policy can take
+    rb.check_undiscounted(mdp(0.0, allowed=[[1, 1], [0, 1], [1, 1]]))
+
+
+def test_check_undiscounted_loops_across_states_and_the_shrinking_avoidance_set():
+    # a free loop through two states (0 -> 1 -> 0, reward 0 on both actions) is refused,
+    # naming its first action
+    P = np.zeros((3, 1, 3))
+    P[0, 0, 1] = P[1, 0, 0] = 1.0
+    P[2, 0, 2] = 1.0
+    P_exit = P.copy()
+    P_exit[1, 0] = [0.0, 0.0, 1.0]       # without the loop it is fine
+    with pytest.raises(ValueError, match=r"^gamma is 1 and action 0 in state 0 lies on a loop"):
+        rb.check_undiscounted(_ssp(np.concatenate([P, P_exit], axis=1),
+                                   [[0.0, 0.0], [0.0, -1.0], [0.0, 0.0]], [0, 0, 1]))
+    # the same loop with a leak: from 0 the agent moves to 1 or to 3 (which can only
+    # terminate), so no policy stays outside the terminal set forever (W shrinks to the
+    # empty set in two rounds) and the loop's zero rewards are harmless
+    P = np.zeros((4, 1, 4))
+    P[0, 0, [1, 3]] = 0.5
+    P[1, 0, 0] = 1.0
+    P[3, 0, 2] = 1.0
+    P[2, 0, 2] = 1.0
+    m = _ssp(P, [[0.0], [0.0], [0.0], [-1.0]], [0, 0, 1, 0])
+    rb.check_undiscounted(m)
+    # v(3) = -1, v(0) = (v(1) + v(3)) / 2, v(1) = v(0): v = (-1, -1, 0, -1)
+    np.testing.assert_allclose(rb.value_iteration(m).v, [-1.0, -1.0, 0.0, -1.0], atol=1e-7)
