@@ -165,3 +165,111 @@ def test_check_undiscounted_loops_across_states_and_the_shrinking_avoidance_set(
     rb.check_undiscounted(m)
     # v(3) = -1, v(0) = (v(1) + v(3)) / 2, v(1) = v(0): v = (-1, -1, 0, -1)
     np.testing.assert_allclose(rb.value_iteration(m).v, [-1.0, -1.0, 0.0, -1.0], atol=1e-7)
+
+
+# ----------------------------------------------------------------- iteration: solvers' contracts
+def _chain(gamma, p_stay=0.0, reward=1.0):
+    """State 0 stays with probability p_stay (reward `reward`), else enters terminal state 1."""
+    P = np.zeros((2, 1, 2))
+    P[0, 0] = [p_stay, 1.0 - p_stay]
+    P[1, 0, 1] = 1.0
+    return rb.FiniteMDP(P, np.array([[reward], [0.0]]), gamma, terminal=[False, True])
+
+
+def _masked_mdp(gamma=0.9):
+    """A random 5-state MDP with a terminal state 4 and some unavailable actions."""
+    base = rb.random_mdp(5, 3, gamma, seed=21)
+    P, R = base.P.copy(), base.R.copy()
+    P[4] = 0.0
+    P[4, :, 4] = 1.0
+    R[4] = 0.0
+    allowed = np.ones((5, 3), bool)
+    allowed[0, 0] = allowed[1, 2] = allowed[2, [0, 1]] = False
+    return rb.FiniteMDP(P, R, gamma, terminal=[0, 0, 0, 0, 1], allowed=allowed)
+
+
+def test_value_iteration_defaults_and_stopping_rule():
+    # one self-loop state, gamma = 1/2, reward 1: from 0, T v = 1, change 1, threshold
+    # tol (1 - gamma) / gamma = 1 met with equality: stop after one sweep, converged
+    res = rb.value_iteration(rb.FiniteMDP(np.ones((1, 1, 1)), [[1.0]], 0.5), tol=1.0)
+    assert res.num_iter == 1 and res.converged is True and res.v[0] == 1.0
+    assert res.history is None                      # recorded only on request
+    res = rb.value_iteration(rb.random_mdp(4, 2, 0.9, seed=1), max_iter=1)
+    assert res.converged is False and res.history is None
+
+
+def test_value_iteration_default_budget_is_100000_sweeps():
+    # gamma = 1 and termination probability 1e-9 a step: every sweep adds about 1
+    res = rb.value_iteration(_chain(1.0, p_stay=1.0 - 1e-9))
+    assert res.num_iter == 100_000 and res.converged is False
+
+
+def test_policy_iteration_validates_max_iter_and_v0():
+    mdp = _masked_mdp()
+    with pytest.raises(ValueError, match=r"^max_iter is 0, expected an integer >= 1$"):
+        rb.policy_iteration(mdp, max_iter=0)
+    with pytest.raises(ValueError, match=r"^v0 must have shape \(5,\), got \(2,\)"):
+        rb.policy_iteration(mdp, v0=np.zeros(2))
+    with pytest.raises(ValueError, match=r"^give pi0 or v0, not both$"):
+        rb.policy_iteration(mdp, pi0=rb.uniform_policy(5, 3, mdp.allowed), v0=np.zeros(5))
+
+
+def test_policy_iteration_starts_from_the_uniform_policy_over_available_actions():
+    mdp = _masked_mdp()
+    res = rb.policy_iteration(mdp, record=True)
+    v_uniform = np.linalg.solve(   # (I - gamma P_pi) v = r_pi on the live states, by hand
+        np.eye(4) - 0.9 * np.einsum("sa,sat->st", mdp.allowed[:4] / mdp.allowed[:4].sum(1, keepdims=True),
+                                    mdp.P[:4, :, :4]),
+        np.einsum("sa,sa->s", mdp.allowed[:4] / mdp.allowed[:4].sum(1, keepdims=True), mdp.R[:4]))
+    np.testing.assert_allclose(res.history[0], np.r_[v_uniform, 0.0], atol=1e-12)
+    assert rb.policy_iteration(mdp).history is None      # recorded only on request
+
+
+def test_policy_iteration_treats_v0_as_zero_on_terminal_states():
+    mdp = _masked_mdp()
+    v0 = np.array([1.0, -2.0, 0.5, 3.0, 0.0])
+    ref = rb.policy_iteration(mdp, v0=v0, record=True, max_iter=1)
+    for t in (1.0, 50.0):          # a terminal value is 0 by definition, whatever v0 says
+        res = rb.policy_iteration(mdp, v0=np.r_[v0[:4], t], record=True, max_iter=1)
+        np.testing.assert_array_equal(res.history, ref.history)
+        np.testing.assert_array_equal(res.residuals, ref.residuals)
+    assert ref.history[0][4] == 0.0
+    # residuals[0] = ||T v0 - v0||, T computed by hand over the available actions
+    q = mdp.R + 0.9 * mdp.P @ v0
+    tv = np.where(mdp.allowed, q, -np.inf).max(axis=1)
+    tv[4] = 0.0
+    assert ref.residuals[0] == pytest.approx(np.max(np.abs(tv - v0)), rel=1e-12)
+
+
+def test_policy_iteration_budget_returns_an_unconverged_result():
+    mdp = rb.random_mdp(6, 3, 0.95, seed=2, branching=2)
+    full = rb.policy_iteration(mdp)
+    assert full.converged is True and full.num_iter >= 2   # one step is not enough
+    res = rb.policy_iteration(mdp, max_iter=1)
+    assert isinstance(res, rb.SolveResult)
+    assert res.converged is False and res.num_iter == 1
+
+
+def test_policy_iteration_keeps_the_current_action_when_no_action_is_better():
+    # every reward 0: every action is exactly as good as any other, so a deterministic
+    # pi0 is never replaced: stable at once, zero improvement steps
+    mdp = rb.random_mdp(4, 3, 0.9, seed=2).with_rewards(np.zeros((4, 3)))
+    for a in range(3):
+        res = rb.policy_iteration(mdp, pi0=rb.deterministic_policy(np.full(4, a), 3))
+        assert res.converged is True and res.num_iter == 0
+
+
+def test_policy_iteration_default_budget_is_10000_steps(monkeypatch):
+    # a greedy step that never settles (it alternates between two actions and reports
+    # them strictly better than the current one) runs the default budget out
+    import rlbook.dp.iteration as it
+    calls = []
+
+    def unsettled(q, allow, rtol):
+        calls.append(None)
+        best = q.max(axis=1) + 1.0
+        return np.full(q.shape[0], len(calls) % 2), best, 0.0
+
+    monkeypatch.setattr(it, "_greedy_parts", unsettled)
+    res = rb.policy_iteration(rb.random_mdp(2, 2, 0.5, seed=0))
+    assert res.num_iter == 10_000 and res.converged is False
