@@ -273,3 +273,26 @@ def test_policy_iteration_default_budget_is_10000_steps(monkeypatch):
     monkeypatch.setattr(it, "_greedy_parts", unsettled)
     res = rb.policy_iteration(rb.random_mdp(2, 2, 0.5, seed=0))
     assert res.num_iter == 10_000 and res.converged is False
+
+
+# ----------------------------------------------------------------- mdp: policies
+def test_uniform_policy_sizes_and_messages():
+    np.testing.assert_array_equal(rb.uniform_policy(1, 2), [[0.5, 0.5]])   # one state is a size
+    np.testing.assert_array_equal(rb.uniform_policy(2, 1), [[1.0], [1.0]])
+    with pytest.raises(ValueError, match=r"^n_states is 0, expected an integer >= 1$"):
+        rb.uniform_policy(0, 2)
+    with pytest.raises(ValueError, match=r"^n_actions is 0, expected an integer >= 1$"):
+        rb.uniform_policy(2, 0)
+    with pytest.raises(TypeError, match=r"^n_actions must be an integer"):
+        rb.uniform_policy(2, 1.5)
+
+
+def test_uniform_policy_over_allowed_actions_and_mask_messages():
+    pi = rb.uniform_policy(2, 3, allowed=[[1, 0, 1], [0, 1, 0]])
+    np.testing.assert_array_equal(pi, [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"^allowed must have shape \(2, 3\), got \(3, 2\)$"):
+        rb.uniform_policy(2, 3, allowed=np.ones((3, 2), bool))
+    with pytest.raises(ValueError, match=r"^allowed\[0, 1\] is 2, expected a boolean$"):
+        rb.uniform_policy(2, 3, allowed=[[1, 2, 1], [0, 1, 0]])
+    with pytest.raises(ValueError, match=r"^allowed\[1, :\] is all False, expected at least one"):
+        rb.uniform_policy(2, 3, allowed=[[1, 0, 1], [0, 0, 0]])
