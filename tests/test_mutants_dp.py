@@ -296,3 +296,54 @@ def test_uniform_policy_over_allowed_actions_and_mask_messages():
         rb.uniform_policy(2, 3, allowed=[[1, 2, 1], [0, 1, 0]])
     with pytest.raises(ValueError, match=r"^allowed\[1, :\] is all False, expected at least one"):
         rb.uniform_policy(2, 3, allowed=[[1, 0, 1], [0, 0, 0]])
+
+
+# ----------------------------------------------------------------- mdp: random_mdp
+def test_random_mdp_sizes_messages_and_seed():
+    m = rb.random_mdp(1, 1, seed=0)                 # the smallest MDP
+    assert m.P.shape == (1, 1, 1) and m.gamma == 0.9   # default discount
+    assert rb.random_mdp(3, 2, 0.5, seed=0, branching=1).P.max() == 1.0   # deterministic
+    for args, kw, pattern in [
+        ((0, 2), {}, r"^n_states is 0, expected an integer >= 1$"),
+        ((2, 0), {}, r"^n_actions is 0, expected an integer >= 1$"),
+        ((3, 2), {"branching": 0}, r"^branching is 0, expected an integer >= 1$"),
+        ((3, 2), {"branching": 4}, r"^branching is 4, expected at most n_states = 3$"),
+        ((3, 2), {"seed": -1}, r"^seed is -1, expected a non-negative int seed or a Generator$"),
+    ]:
+        with pytest.raises(ValueError, match=pattern):
+            rb.random_mdp(*args, **kw)
+    with pytest.raises(TypeError, match=r"^n_states must be an integer"):
+        rb.random_mdp(2.0, 2)
+    with pytest.raises(TypeError, match=r"^n_actions must be an integer"):
+        rb.random_mdp(2, 2.0)
+    with pytest.raises(TypeError, match=r"^branching must be an integer"):
+        rb.random_mdp(3, 2, branching=2.0)
+    with pytest.raises(TypeError, match=r"^seed must be a numpy.random.Generator or an int seed"):
+        rb.random_mdp(3, 2, seed=1.5)
+    assert rb.random_mdp(3, 2).P.shape == (3, 2, 3)   # seed=None: fresh randomness
+    # a Generator is used as is: two MDPs from one stream differ, a seed repeats
+    g = np.random.default_rng(4)
+    assert not np.array_equal(rb.random_mdp(3, 2, seed=g).R, rb.random_mdp(3, 2, seed=g).R)
+    np.testing.assert_array_equal(rb.random_mdp(3, 2, seed=np.random.default_rng(4)).R,
+                                  rb.random_mdp(3, 2, seed=4).R)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 6])
+def test_random_mdp_branching_is_the_exact_support_size(k):
+    m = rb.random_mdp(6, 4, seed=k, branching=k)
+    np.testing.assert_array_equal((m.P > 0).sum(axis=2), np.full((6, 4), k))
+    np.testing.assert_allclose(m.P.sum(axis=2), 1.0, rtol=0, atol=1e-12)
+
+
+def test_random_mdp_rewards_are_standard_normal_times_the_scale():
+    base = rb.random_mdp(40, 25, seed=3)
+    # 1000 standard normal draws: mean within 4 standard errors, sd within 0.1
+    assert abs(base.R.mean()) < 4 / np.sqrt(1000)
+    assert abs(base.R.std() - 1.0) < 0.1
+    np.testing.assert_allclose(rb.random_mdp(40, 25, seed=3, reward_scale=3.0).R, 3.0 * base.R,
+                               rtol=1e-15)
+    # the dynamics do not depend on the reward scale
+    np.testing.assert_array_equal(rb.random_mdp(40, 25, seed=3, reward_scale=3.0).P, base.P)
+    # Dirichlet(1) over all S states: each P[s, a, s'] has mean 1 / S
+    assert abs(base.P.mean() - 1 / 40) < 1e-12
+    assert abs(base.P[:, :, 0].mean() - 1 / 40) < 4 * np.sqrt((39 / (40 ** 2 * 41)) / 1000)
