@@ -347,3 +347,128 @@ def test_random_mdp_rewards_are_standard_normal_times_the_scale():
     # Dirichlet(1) over all S states: each P[s, a, s'] has mean 1 / S
     assert abs(base.P.mean() - 1 / 40) < 1e-12
     assert abs(base.P[:, :, 0].mean() - 1 / 40) < 4 * np.sqrt((39 / (40 ** 2 * 41)) / 1000)
+
+
+# ----------------------------------------------------------------- mdp: FiniteMDP's contract
+def _two_state_P():
+    P = np.zeros((2, 2, 2))
+    P[0, :, 1] = 1.0
+    P[1, :, 1] = 1.0
+    return P
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(P=np.zeros((0, 2, 0)), R=np.zeros((0, 2))),
+     "P has shape (0, 2, 0), expected at least one state and one action"),
+    (dict(P=np.ones((2, 1, 3)) / 3, R=np.zeros((2, 1))),
+     "P has shape (2, 1, 3), expected (S, A, S) with the same S on axes 0 and 2"),
+    (dict(P=_two_state_P(), R=None),
+     "R is None; give the expected rewards R (S, A) or the reward law R_next (S, A, S)"),
+    (dict(P=_two_state_P(), R=np.ones((2, 2)), R_next=np.full((2, 2, 2), 2.0)),
+     "R[0, 0] is 1 but sum_s' P[0, 0, s'] R_next[0, 0, s'] is 2; expected R to be the mean "
+     "of the reward law"),
+    (dict(P=_two_state_P(), R=np.zeros((2, 2)), reward_std=[[0.0, 0.0], [-0.5, 0.0]]),
+     "reward_std[1, 0] is -0.5, expected a standard deviation >= 0"),
+    (dict(P=np.ones((2, 2, 2)) / 2, R=np.zeros((2, 2)), terminal=[False, True]),
+     "P[1, 0, 1] is 0.5 but state 1 is terminal, expected 1 (a terminal state is absorbing)"),
+    (dict(P=_two_state_P(), R=[[0.0, 0.0], [0.0, 3.0]], terminal=[False, True]),
+     "R[1, 1] is 3 but state 1 is terminal, expected 0"),
+    (dict(P=_two_state_P(), R=np.zeros((2, 2)), reward_std=[[0.0, 0.0], [0.5, 0.0]],
+          terminal=[False, True]),
+     "reward_std[1, 0] is 0.5 but state 1 is terminal, expected 0"),
+    (dict(P=_two_state_P(), R=np.zeros((2, 2)), allowed=[[0, 0], [1, 1]]),
+     "allowed[0, :] is all False, expected at least one available action in the "
+     "non-terminal state 0"),
+])
+def test_finite_mdp_messages(kwargs, msg):
+    kw = dict(kwargs)
+    P, R = kw.pop("P"), kw.pop("R")
+    terminal = kw.pop("terminal", None)
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        rb.FiniteMDP(P, R, 0.9, terminal, **kw)
+
+
+def test_finite_mdp_tolerances_and_defaults():
+    P = _two_state_P()
+    # R may differ from the mean of R_next by round-off (1e-8 relative), not more
+    R_next = np.full((2, 2, 2), 2.0)
+    rb.FiniteMDP(P, np.full((2, 2), 2.0 + 1e-8), 0.9, R_next=R_next)
+    with pytest.raises(ValueError, match=r"^R\[0, 0\] is 2\.00000004 but"):
+        rb.FiniteMDP(P, np.full((2, 2), 2.0 + 4e-8), 0.9, R_next=R_next)
+    # a terminal state's self-loop may miss 1 by round-off
+    P2 = P.copy()
+    P2[1, 0] = [1e-9, 1.0 - 1e-9]
+    rb.FiniteMDP(P2, np.zeros((2, 2)), 0.9, [False, True])
+    # a terminal state needs no available action
+    m = rb.FiniteMDP(P, np.zeros((2, 2)), 0.9, [False, True], allowed=[[1, 0], [0, 0]])
+    np.testing.assert_array_equal(m.n_allowed, [1, 0])
+    # defaults: no terminal state, every action available, no noise, R_next = R
+    m = rb.FiniteMDP(P, [[1.0, 2.0], [3.0, 4.0]], 0.9)
+    assert m.terminal.dtype == bool and not m.terminal.any()
+    assert m.allowed.dtype == bool and m.allowed.all()
+    np.testing.assert_array_equal(m.reward_std, np.zeros((2, 2)))
+    np.testing.assert_array_equal(m.R_next, np.broadcast_to(m.R[:, :, None], (2, 2, 2)))
+    assert not m.has_reward_law
+    # R from the law: R = sum_s' P R_next; terminal rows of the law carry no reward
+    R_next = np.arange(8.0).reshape(2, 2, 2)
+    m = rb.FiniteMDP(P, None, 0.9, R_next=R_next)
+    np.testing.assert_array_equal(m.R, [[1.0, 3.0], [5.0, 7.0]])
+    R_next = np.arange(8.0).reshape(2, 2, 2)
+    R_next[1] = 0.0
+    m = rb.FiniteMDP(P, None, 0.9, [False, True], R_next=R_next)
+    np.testing.assert_array_equal(m.R, [[1.0, 3.0], [0.0, 0.0]])
+    # the arrays are read-only: an MDP cannot be changed behind the solvers' back
+    for arr in (m.P, m.R, m.terminal, m.allowed, m.R_next, m.reward_std):
+        assert not arr.flags.writeable
+
+
+def test_step_and_index_messages():
+    m = rb.FiniteMDP(_two_state_P(), np.zeros((2, 2)), 0.9)
+    for call, msg in [
+        (lambda: m.step(np.array([0.0]), np.array([0]), 0),
+         "s must be an integer state/action index array, got dtype float64"),
+        (lambda: m.step(np.array([0]), np.array([True]), 0),
+         "a must be an integer state/action index array, got dtype bool"),
+        (lambda: m.step(np.array([0, 1]), np.array([1, 2]), 0), "a[1] is 2, expected an index in [0, 1]"),
+        (lambda: m.step(-1, 0, 0), "s[0] is -1, expected an index in [0, 1]"),
+        (lambda: m.step(np.array([[0, 0], [0, 2]]), np.zeros((2, 2), int), 0),
+         "s[1, 1] is 2, expected an index in [0, 1]"),
+        (lambda: m.step(np.array([0, 1]), np.array([0, 1, 1]), 0),
+         "s and a have shapes (2,) and (3,), expected the same shape"),
+    ]:
+        with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+            call()
+    # edges 0 and n - 1 are indices
+    s2, r = m.step(np.array([0, 1]), np.array([0, 1]), 0)
+    np.testing.assert_array_equal(s2, [1, 1])
+
+
+def test_step_samples_next_states_with_the_model_probabilities():
+    P = np.zeros((3, 1, 3))
+    P[0, 0] = [0.2, 0.5, 0.3]
+    P[1:, 0, 1:] = np.eye(2)
+    m = rb.FiniteMDP(P, np.zeros((3, 1)), 0.9)
+    n = 20_000
+    s2, r = m.step(np.zeros(n, int), np.zeros(n, int), np.random.default_rng(0))
+    freq = np.bincount(s2, minlength=3) / n
+    se = np.sqrt(P[0, 0] * (1 - P[0, 0]) / n)
+    assert (np.abs(freq - P[0, 0]) < 4 * se).all()
+    assert s2.shape == (n,) and np.issubdtype(s2.dtype, np.integer)
+    # a scalar pair gives scalar-shaped draws, and an int seed repeats them
+    assert m.step(0, 0, 5)[0].shape == () and m.step(0, 0, 5)[0] == m.step(0, 0, 5)[0]
+
+
+def test_check_mdp_policy_names_unavailable_actions():
+    P = _two_state_P()
+    m = rb.FiniteMDP(P, np.zeros((2, 2)), 0.9, [False, True], allowed=[[1, 0], [0, 0]])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "pi[0, 1] is 0.25 but action 1 is not available in state 0 (mdp.allowed), "
+            "expected 0") + "$"):
+        rb.check_mdp_policy(m, [[0.75, 0.25], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"^pi0\[0, 1\] is 0\.25 but action 1"):
+        rb.check_mdp_policy(m, [[0.75, 0.25], [0.5, 0.5]], "pi0")
+    # a terminal state may put probability anywhere: its value is 0 regardless
+    np.testing.assert_array_equal(rb.check_mdp_policy(m, [[1.0, 0.0], [0.5, 0.5]]),
+                                  [[1.0, 0.0], [0.5, 0.5]])
+    with pytest.raises(TypeError, match=r"^mdp must be a FiniteMDP, got dict$"):
+        rb.policy_matrices({}, np.ones((2, 2)) / 2)
