@@ -393,8 +393,12 @@ def test_finite_mdp_tolerances_and_defaults():
     # R may differ from the mean of R_next by round-off (1e-8 relative), not more
     R_next = np.full((2, 2, 2), 2.0)
     rb.FiniteMDP(P, np.full((2, 2), 2.0 + 1e-8), 0.9, R_next=R_next)
-    with pytest.raises(ValueError, match=r"^R\[0, 0\] is 2\.00000004 but"):
-        rb.FiniteMDP(P, np.full((2, 2), 2.0 + 4e-8), 0.9, R_next=R_next)
+    with pytest.raises(ValueError, match=r"^R\[0, 0\] is 2\.000000035 but"):
+        rb.FiniteMDP(P, np.full((2, 2), 2.0 + 3.5e-8), 0.9, R_next=R_next)   # > 1e-8 * (1 + 2)
+    with pytest.raises(ValueError, match=r"^R_next must have shape \(2, 2, 2\), got \(2, 2\)$"):
+        rb.FiniteMDP(P, None, 0.9, R_next=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"^reward_std must have shape \(2, 2\), got \(2,\)$"):
+        rb.FiniteMDP(P, np.zeros((2, 2)), 0.9, reward_std=np.zeros(2))
     # a terminal state's self-loop may miss 1 by round-off
     P2 = P.copy()
     P2[1, 0] = [1e-9, 1.0 - 1e-9]
@@ -417,6 +421,10 @@ def test_finite_mdp_tolerances_and_defaults():
     R_next[1] = 0.0
     m = rb.FiniteMDP(P, None, 0.9, [False, True], R_next=R_next)
     np.testing.assert_array_equal(m.R, [[1.0, 3.0], [0.0, 0.0]])
+    # without a reward law, a terminal state's law is its reward: 0
+    mt = rb.FiniteMDP(P, [[1.0, 2.0], [0.0, 0.0]], 0.9, [False, True])
+    np.testing.assert_array_equal(mt.R_next[1], np.zeros((2, 2)))
+    assert not mt.has_reward_law
     # the arrays are read-only: an MDP cannot be changed behind the solvers' back
     for arr in (m.P, m.R, m.terminal, m.allowed, m.R_next, m.reward_std):
         assert not arr.flags.writeable
