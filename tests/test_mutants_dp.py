@@ -480,3 +480,25 @@ def test_check_mdp_policy_names_unavailable_actions():
                                   [[1.0, 0.0], [0.5, 0.5]])
     with pytest.raises(TypeError, match=r"^mdp must be a FiniteMDP, got dict$"):
         rb.policy_matrices({}, np.ones((2, 2)) / 2)
+
+
+# ----------------------------------------------------------------- bellman: the linear solves
+@pytest.mark.parametrize("with_terminal", [False, True])
+def test_linear_solves_against_the_explicit_inverse(with_terminal):
+    # v_pi = (I - gamma P_pi)^-1 r_pi and eta^T = rho0^T (I - gamma P_pi)^-1 on the live
+    # states (zero on terminal ones): one system, solved once as is, once transposed
+    mdp = _masked_mdp(0.8) if with_terminal else rb.random_mdp(5, 3, 0.8, seed=21)
+    pi = rb.uniform_policy(5, 3, mdp.allowed)
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P)
+    r_pi = np.einsum("sa,sa->s", pi, mdp.R)
+    live = ~mdp.terminal
+    inv = np.linalg.inv(np.eye(live.sum()) - 0.8 * P_pi[np.ix_(live, live)])
+    v = np.zeros(5)
+    v[live] = inv @ r_pi[live]
+    np.testing.assert_allclose(rb.evaluate_policy(mdp, pi), v, rtol=1e-12, atol=1e-12)
+    rho0 = np.array([0.1, 0.2, 0.3, 0.4, 0.0])
+    eta = np.zeros(5)
+    eta[live] = rho0[live] @ inv
+    np.testing.assert_allclose(rb.discounted_visitation(mdp, pi, rho0), eta, rtol=1e-12, atol=1e-12)
+    # P_pi is not symmetric, so the transpose matters
+    assert not np.allclose(inv, inv.T)
