@@ -502,3 +502,16 @@ def test_linear_solves_against_the_explicit_inverse(with_terminal):
     np.testing.assert_allclose(rb.discounted_visitation(mdp, pi, rho0), eta, rtol=1e-12, atol=1e-12)
     # P_pi is not symmetric, so the transpose matters
     assert not np.allclose(inv, inv.T)
+
+
+def test_check_undiscounted_ignores_actions_that_leave_the_avoidance_set():
+    # state 0 can stay forever (action 0, reward -1), so it is in W; action 1 pays +1 and
+    # returns to 0 with probability 1/2 but terminates otherwise: it leaves W, so its
+    # self-edge is no loop a policy can repeat forever. v*(0) = 1 + v*(0) / 2 = 2.
+    P = np.zeros((2, 2, 2))
+    P[0, 0, 0] = 1.0
+    P[0, 1] = [0.5, 0.5]
+    P[1, :, 1] = 1.0
+    m = _ssp(P, [[-1.0, 1.0], [0.0, 0.0]], [0, 1])
+    rb.check_undiscounted(m)
+    np.testing.assert_allclose(rb.value_iteration(m).v, [2.0, 0.0], atol=1e-7)
