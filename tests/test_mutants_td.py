@@ -539,3 +539,127 @@ def test_alpha_schedule_above_one_is_refused_with_its_visit_count(above):
     with pytest.raises(ValueError, match=(rf"^alpha\(n\) is {above} at visit count n = 7, "
                                           r"expected a step size in \(0, 1\] \(a positive schedule\)$")):
         rb.sarsa(mdp, 2, alpha=lambda n: np.where(n >= 7, above, 1.0), rng=0, s0=0)
+
+
+# -- the lockstep behaviour: tie-breaking, exploration, sampling, truncated runs ----------
+def _one_step(A=2, gamma=GAMMA):
+    """One live state 0 whose every action ends the episode in terminal state 1 with
+    reward 0: each run's single action is its first (and only) behaviour choice."""
+    P = np.zeros((2, A, 2))
+    P[:, :, 1] = 1.0
+    return rb.FiniteMDP(P, np.zeros((2, A)), gamma, np.array([False, True]))
+
+
+def _first_action_frequency(res, a=0):
+    """Fraction of runs whose single step took action ``a`` in state 0."""
+    return res.visits[:, 0, a].mean()
+
+
+N_RUNS = 4000
+SE_HALF = np.sqrt(0.25 / N_RUNS)        # standard error of a frequency near 1/2
+
+
+def test_greedy_ties_are_broken_uniformly_in_each_run():
+    """q = 0: both actions tie, so the greedy choice is uniform (each run its own draw).
+    A tie-break that always takes the first tied action gives frequency 1 (147 SE away)."""
+    res = rb.sarsa(_one_step(), 1, alpha=0.5, epsilon=0.0, rng=0, s0=0, n_runs=N_RUNS)
+    assert (res.visits[:, 0].sum(axis=1) == 1).all()
+    assert abs(_first_action_frequency(res) - 0.5) <= 5 * SE_HALF
+
+
+def test_epsilon_greedy_explores_independently_of_the_action_choice():
+    """q0 makes action 1 greedy; with epsilon = 0.5 the non-greedy action has probability
+    epsilon / |A| = 0.25. Deciding to explore with a draw that also ranks the actions
+    would give 0.125 (18 standard errors away)."""
+    eps = 0.5
+    q0 = np.array([[0.0, 1.0], [0.0, 0.0]])
+    res = rb.sarsa(_one_step(), 1, alpha=0.5, epsilon=eps, rng=1, s0=0, n_runs=N_RUNS, q0=q0)
+    p = eps / 2
+    se = np.sqrt(p * (1 - p) / N_RUNS)
+    assert abs(_first_action_frequency(res) - p) <= 5 * se
+
+
+def test_fixed_policy_draws_an_independent_action_in_each_run():
+    """Sarsa evaluating the uniform policy: each run draws its own action, so the
+    frequency of action 0 is 1/2 (one draw shared by all runs gives 0 or 1)."""
+    res = rb.sarsa(_one_step(), 1, alpha=0.5, pi=np.full((2, 2), 0.5), rng=2, s0=0,
+                   n_runs=N_RUNS)
+    assert abs(_first_action_frequency(res) - 0.5) <= 5 * SE_HALF
+
+
+def _random_walk(L=6, gamma=1.0):
+    """States 0..L-1 live, L terminal; action 0 stays or moves right at random, action 1
+    moves right: episode lengths differ between runs, so max_steps cuts some runs'
+    episodes and not others in the same lockstep step."""
+    S = L + 1
+    P = np.zeros((S, 2, S))
+    for s in range(L):
+        P[s, 0, s] = P[s, 0, s + 1] = 0.5
+        P[s, 1, s + 1] = 1.0
+    P[L, :, L] = 1.0
+    R = -np.ones((S, 2))
+    R[L] = 0.0
+    return rb.FiniteMDP(P, R, gamma, np.arange(S) == L)
+
+
+@pytest.mark.parametrize("learner, kw", [(rb.sarsa, {}), (rb.n_step_sarsa, {"n": 2})])
+def test_truncated_episodes_in_some_runs_only(learner, kw):
+    """With several runs, max_steps cuts the episodes of some runs while the others go
+    on; each cut episode is reported (length max_steps, marked truncated), the others
+    end at the terminal state with length < max_steps or exactly at it, and the
+    learned q stays finite."""
+    mdp, max_steps = _random_walk(), 8
+    res = learner(mdp, 20, alpha=0.3, epsilon=0.5, rng=3, s0=0, n_runs=6,
+                  max_steps=max_steps, truncate="report", **kw)
+    assert res.truncated.any() and not res.truncated.all()
+    # runs reach max_steps at different lockstep steps: the same episode index is cut in
+    # some runs and not in others
+    assert (res.truncated.any(axis=0) & ~res.truncated.all(axis=0)).any()
+    assert (res.episode_lengths[res.truncated] == max_steps).all()
+    assert (res.episode_lengths[~res.truncated] <= max_steps).all()
+    assert (res.episode_lengths >= mdp.n_states - 1).all()
+    assert np.isfinite(res.q).all()
+
+
+def test_double_q_learning_single_run_pair_has_the_shape_of_q():
+    """n_runs=None: q and both tables of q_pair are (S, A) (no run axis)."""
+    mdp = _one_step(A=3)
+    res = rb.double_q_learning(mdp, 5, alpha=0.5, epsilon=0.3, rng=0, s0=0)
+    assert res.q.shape == (2, 3)
+    assert [x.shape for x in res.q_pair] == [(2, 3), (2, 3)]
+    np.testing.assert_allclose((res.q_pair[0] + res.q_pair[1]) / 2, res.q)
+
+
+def test_lockstep_greedy_without_draws_breaks_ties_uniformly_per_row():
+    """``_Lockstep.greedy`` with no draws given (the argmax of Double Q-learning's target)
+    draws its own tie-breaks, independently per row: with every action tied, each of
+    A = 3 actions is chosen with frequency 1/3 (a single shared draw would pick the same
+    action in every row: frequency 1 or 0), and an action that is not allowed is never
+    chosen."""
+    from rlbook.model_free.td import _Lockstep
+    run = _Lockstep.__new__(_Lockstep)          # only the fields that greedy reads
+    run.rng = np.random.default_rng(0)
+    n, A = 6000, 3
+    run.all_allowed, run.allowed = True, np.ones((1, A), dtype=bool)
+    a = run.greedy(np.zeros((n, A)), np.zeros(n, dtype=int))
+    freq = np.bincount(a, minlength=A) / n
+    assert np.all(np.abs(freq - 1 / A) <= 5 * np.sqrt((1 / A) * (1 - 1 / A) / n))
+    run.all_allowed, run.allowed = False, np.array([[True, False, True]])
+    a = run.greedy(np.zeros((n, A)), np.zeros(n, dtype=int))
+    freq = np.bincount(a, minlength=A) / n
+    assert freq[1] == 0 and abs(freq[0] - 0.5) <= 5 * np.sqrt(0.25 / n)
+
+
+
+def test_batch_td0_gives_up_after_the_documented_default_of_sweeps():
+    """max_iter defaults to 1,000,000 sweeps (the docstring): a batch that can never
+    converge (alpha = 2 on one transition makes v(0) alternate 0, 2, 0, ... exactly)
+    is given up after exactly that many, as the message says. About 10 s: the only way
+    to see the default is to run it out."""
+    import re
+    documented = int(re.search(r"max_iter : int, default ([\d_]+)",
+                               rb.batch_td0.__doc__).group(1).replace("_", ""))
+    assert documented == 1_000_000
+    with pytest.raises(ValueError, match=(rf"^batch_td0 did not converge in max_iter = "
+                                          rf"{documented} sweeps \(last change 2 > tol")):
+        rb.batch_td0([([0, 1], [1.0])], 2, alpha=2.0)

@@ -108,3 +108,25 @@ def test_every_row_of_the_real_register_names_mutants(tmp_path):
         one = tmp_path / "one.md"
         one.write_text(row + "\n")
         assert ms.read_register(one), f"row names no mutant: {row[:80]}"
+
+
+def test_every_mutant_number_in_the_real_register_is_read():
+    """Each number in a row's first column (outside backticks and parentheses, where the
+    change is described) names a mutant that read_register returns: a row written as
+    ``57 (desc), 58 (desc)`` would silently register only 57."""
+    import re
+    path = ROOT / "tests" / "mutation_equivalents.md"
+    per_line: dict[int, int] = {}
+    for line in ms.read_register(path).values():
+        per_line[line] = per_line.get(line, 0) + 1
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.startswith("| ") or line.startswith(("| mutant", "|---")):
+            continue
+        first = line.split(" | ", 1)[0]
+        if ":" not in first:
+            continue
+        text = re.sub(r"\([^)]*\)", "", re.sub(r"`[^`]*`", "", first))
+        n = 0
+        for lo, hi in re.findall(r"(\d+)(?:-(\d+))?", text):
+            n += int(hi) - int(lo) + 1 if hi else 1
+        assert per_line.get(lineno, 0) == n, f"register line {lineno}: {first}"

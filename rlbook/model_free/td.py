@@ -902,7 +902,8 @@ def batch_td0(episodes, n_states: int, *, gamma: float = 1.0, alpha: float = 0.0
     terminal : array_like of bool (S,), optional
         States of value 0 (default: the last state of every episode).
     v0 : float or array_like (S,)
-    max_iter : int
+    max_iter : int, default 1_000_000
+        Sweeps through the batch before a ``ValueError`` says the sweeps did not converge.
 
     Returns
     -------

@@ -298,7 +298,8 @@ class MMResult:
 
 
 def _exp_adv(pi, A, alpha):
-    logits = np.log(pi) + alpha * A
+    with np.errstate(divide="ignore"):  # after a step with C = 0, pi may have zeros: log 0 = -inf keeps them 0
+        logits = np.log(pi) + alpha * A
     logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
     return e / e.sum(axis=1, keepdims=True)
@@ -337,7 +338,9 @@ def mm_policy_iteration(mdp: FiniteMDP, rho0, n_iter: int, pi0=None, C=None,
         Initial policy with full support; uniform by default.
     C : float, optional
         Penalty coefficient; by default TRPO's ``4 eps_i gamma / (1 - gamma)^2``
-        recomputed at every iterate from ``eps_i = max |A_{pi_i}|``.
+        recomputed at every iterate from ``eps_i = max |A_{pi_i}|``. ``C = 0``
+        maximises the surrogate alone (no guarantee; far along the family some
+        actions get probability 0, and ``max_kl`` is then ``inf``).
     n_grid : int
         Number of step sizes scanned per iteration (>= 2).
     """
@@ -366,7 +369,8 @@ def mm_policy_iteration(mdp: FiniteMDP, rho0, n_iter: int, pi0=None, C=None,
         def M(alpha):
             new = _exp_adv(pi, Adv, alpha)
             gain = float(rho @ np.einsum("sa,sa->s", new, Adv))
-            return eta + gain - Ci * float(_kl_rows(pi, new).max()), new
+            kl = float(_kl_rows(pi, new).max())
+            return eta + gain - (0.0 if Ci == 0.0 else Ci * kl), new  # C = 0: no penalty even where KL = inf
 
         if eps == 0.0:
             best_a, (best_m, best_pi) = 0.0, (eta, pi)

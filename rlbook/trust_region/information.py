@@ -104,7 +104,9 @@ def kl_divergence(p, q, axis: int = -1):
     where some ``q_i = 0 < p_i``.  The computed sum is returned as it is: for
     ``q`` within roundoff of ``p`` it may be a tiny negative number (of the order
     of the machine epsilon).  It is not clipped at 0, so that a sign error in a
-    caller's formula shows up instead of being hidden.
+    caller's formula shows up instead of being hidden. The ratio ``p_i / q_i`` is
+    formed first, so a positive ``q_i`` below about ``p_i / 1.8e308`` (subnormal
+    numbers) overflows it and gives ``+inf`` where the divergence is finite.
 
     Parameters
     ----------
@@ -199,8 +201,11 @@ def gaussian_total_variation(mu_p, sigma_p, mu_q, sigma_q):
     disc = np.maximum(b * b - 4 * a * c, 0.0)
     sgn = np.where(b >= 0, 1.0, -1.0)
     qq = -0.5 * (b + sgn * np.sqrt(disc))
-    same = (mu_p == mu_q) & (sigma_p == sigma_q)
-    qq = np.where(same, 1.0, qq)  # identical distributions: TV = 0 below
+    # b = c = 0: identical distributions (exactly), or a log-ratio lost to round-off
+    # (e.g. means 1e-20 apart at sigma = 1e154), where qq = 0 and c / qq would be
+    # 0 / 0 = nan: TV = 0 below
+    same = (b == 0) & (c == 0)
+    qq = np.where(same, 1.0, qq)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.where(a != 0, qq / np.where(a != 0, a, 1.0), -np.inf)
         r2 = c / qq
