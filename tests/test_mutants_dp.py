@@ -515,3 +515,16 @@ def test_check_undiscounted_ignores_actions_that_leave_the_avoidance_set():
     m = _ssp(P, [[-1.0, 1.0], [0.0, 0.0]], [0, 1])
     rb.check_undiscounted(m)
     np.testing.assert_allclose(rb.value_iteration(m).v, [2.0, 0.0], atol=1e-7)
+
+
+@pytest.mark.parametrize("row, total", [((0.5, 0.4), "0.9"), ((0.7, 0.7), "1.4")])
+def test_finite_mdp_names_a_transition_row_that_does_not_sum_to_one(row, total):
+    """The message says which row of P, its sum, and what the row is (a distribution
+    p(.|s, a) over next states)."""
+    P = np.zeros((2, 1, 2))
+    P[0, 0] = row
+    P[1, 0, 1] = 1.0
+    msg = (rf"^P\[0, 0, :\] sums to {total}, expected 1 "
+           r"\(row of a transition matrix p\(\.\|s, a\)\)$")
+    with pytest.raises(ValueError, match=msg):
+        rb.FiniteMDP(P, np.zeros((2, 1)), 0.9)
