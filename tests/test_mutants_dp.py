@@ -528,3 +528,39 @@ def test_finite_mdp_names_a_transition_row_that_does_not_sum_to_one(row, total):
            r"\(row of a transition matrix p\(\.\|s, a\)\)$")
     with pytest.raises(ValueError, match=msg):
         rb.FiniteMDP(P, np.zeros((2, 1)), 0.9)
+
+
+def test_value_iteration_undiscounted_stops_at_the_first_change_below_tol():
+    """gamma = 1: the stopping threshold is tol itself (the contraction bound
+    tol (1 - gamma) / gamma applies only for gamma < 1). A state that stays with
+    probability 1/2 (reward -1) halves its change every sweep, so VI stops at the first
+    sweep whose change is <= tol, with v(0) = -2 (1 - 2^-k) after k sweeps."""
+    P = np.zeros((2, 1, 2))
+    P[0, 0] = (0.5, 0.5)
+    P[1, 0, 1] = 1.0
+    mdp = rb.FiniteMDP(P, np.array([[-1.0], [0.0]]), 1.0, np.array([False, True]))
+    tol = 1e-6
+    res = rb.value_iteration(mdp, tol=tol)
+    k = int(np.ceil(np.log2(1 / tol)))          # the first k with 2^-k <= tol
+    r = np.asarray(res.residuals)
+    assert res.converged and r[-1] <= tol < r[-2]
+    np.testing.assert_allclose(r, 0.5 ** np.arange(r.size), rtol=0, atol=1e-15)
+    assert r.size == k + 1
+    np.testing.assert_allclose(res.v, [-2.0 * (1 - 0.5 ** r.size), 0.0], rtol=1e-14)
+
+
+def test_value_iteration_first_sweep_changes_live_states_only():
+    """From v0 = 0 the first change is max over live s of |max_a r(s, a)|: a terminal
+    state's value is 0 from the start (and stays 0)."""
+    P = np.zeros((3, 1, 3))
+    P[0, 0, 1] = P[1, 0, 2] = P[2, 0, 2] = 1.0
+    R = np.array([[0.1], [0.2], [0.0]])
+    res = rb.value_iteration(rb.FiniteMDP(P, R, 0.9, np.array([False, False, True])))
+    assert res.residuals[0] == pytest.approx(0.2, abs=1e-15)
+    assert res.v[2] == 0.0
+
+
+def test_value_iteration_names_v0_of_the_wrong_length():
+    mdp = rb.random_mdp(3, 2, gamma=0.9, seed=0)
+    with pytest.raises(ValueError, match=r"^v0 must have shape \(3,\), got \(4,\)$"):
+        rb.value_iteration(mdp, v0=np.zeros(4))
