@@ -663,3 +663,63 @@ def test_batch_td0_gives_up_after_the_documented_default_of_sweeps():
     with pytest.raises(ValueError, match=(rf"^batch_td0 did not converge in max_iter = "
                                           rf"{documented} sweeps \(last change 2 > tol")):
         rb.batch_td0([([0, 1], [1.0])], 2, alpha=2.0)
+
+
+# -- settings and messages of the lockstep runner ---------------------------------------
+def test_max_steps_of_one_and_a_single_run_are_valid():
+    """max_steps >= 1 and n_runs >= 1 (one step per episode, one run, are allowed)."""
+    mdp = corridor(L=1)
+    res = rb.sarsa(mdp, 2, alpha=0.5, rng=0, s0=0, max_steps=1, n_runs=1)
+    assert res.episode_lengths.shape == (1, 2) and (res.episode_lengths == 1).all()
+
+
+@pytest.mark.parametrize("max_steps", [0, -2])
+def test_max_steps_below_one_is_refused_by_name(max_steps):
+    with pytest.raises(ValueError, match=rf"^max_steps is {max_steps}, expected an integer >= 1$"):
+        rb.sarsa(corridor(), 2, alpha=0.1, rng=0, s0=0, max_steps=max_steps)
+
+
+def test_max_steps_error_message_in_full():
+    """The message names the episode and the run, the cap, and the three ways out."""
+    with pytest.raises(ValueError, match=(
+            r"^episode 0 of run 0 reached max_steps = 1 before a terminal state; raise "
+            r"max_steps, explore more \(epsilon\), or pass truncate='report' to end such "
+            r"episodes and mark them in result\.truncated$")):
+        rb.sarsa(corridor(), 2, alpha=0.1, rng=0, s0=0, max_steps=1)
+
+
+def test_alpha_schedule_that_raises_is_reported_with_its_exception():
+    def schedule(n):
+        raise KeyError("boom")
+    with pytest.raises(ValueError, match=(
+            r"^alpha: the schedule raised KeyError: 'boom' on the visit counts n = 1\.\.10000 "
+            r"\(it must accept an integer array\)$")):
+        rb.sarsa(corridor(), 2, alpha=schedule, rng=0, s0=0)
+
+
+def test_start_states_follow_rho0_including_the_last_state():
+    """Start states drawn from rho0 = (0, 0.2, 0.3, 0.5) on an MDP whose state 0 is
+    terminal and whose live states 1-3 end the episode in one step (so each run's single
+    visited state is its start): frequencies within 5 standard errors, the last state
+    (index S - 1, where the cumulative sum ends) included."""
+    S = 4
+    P = np.zeros((S, 1, S))
+    P[:, 0, 0] = 1.0
+    mdp = rb.FiniteMDP(P, np.zeros((S, 1)), GAMMA, np.arange(S) == 0)
+    rho0 = np.array([0.0, 0.2, 0.3, 0.5])
+    n = 6000
+    res = rb.sarsa(mdp, 1, alpha=0.5, rng=4, rho0=rho0, n_runs=n)
+    starts = res.visits[:, :, 0].argmax(axis=1)
+    assert (res.visits.sum(axis=(1, 2)) == 1).all()
+    freq = np.bincount(starts, minlength=S) / n
+    assert np.all(np.abs(freq - rho0) <= 5 * np.sqrt(rho0 * (1 - rho0) / n) + 1e-12)
+
+
+def test_runs_that_finish_early_raise_no_warning():
+    """Runs whose episodes are done stop accumulating rewards quietly (no division by
+    a zero mask, no nan in their bookkeeping)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = rb.sarsa(_random_walk(), 3, alpha=0.3, epsilon=0.5, rng=5, s0=0, n_runs=5)
+    assert np.isfinite(res.episode_returns).all()
