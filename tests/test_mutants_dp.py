@@ -564,3 +564,16 @@ def test_value_iteration_names_v0_of_the_wrong_length():
     mdp = rb.random_mdp(3, 2, gamma=0.9, seed=0)
     with pytest.raises(ValueError, match=r"^v0 must have shape \(3,\), got \(4,\)$"):
         rb.value_iteration(mdp, v0=np.zeros(4))
+
+
+def test_value_iteration_q_is_the_backup_also_at_unavailable_actions():
+    """result.q is q_v = R + gamma P v at every (s, a), unavailable actions included (the
+    -inf that masks them out of the maximum stays out of q)."""
+    P = np.zeros((2, 2, 2))
+    P[0, :, 1] = P[1, :, 1] = 1.0
+    R = np.array([[1.0, 2.0], [0.0, 0.0]])
+    allowed = np.array([[True, False], [True, True]])
+    mdp = rb.FiniteMDP(P, R, 0.9, np.array([False, True]), allowed=allowed)
+    res = rb.value_iteration(mdp)
+    np.testing.assert_allclose(res.q, R + 0.9 * np.einsum("sat,t->sa", P, res.v))
+    assert res.v[0] == pytest.approx(1.0)

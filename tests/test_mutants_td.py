@@ -723,3 +723,22 @@ def test_runs_that_finish_early_raise_no_warning():
         warnings.simplefilter("error")
         res = rb.sarsa(_random_walk(), 3, alpha=0.3, epsilon=0.5, rng=5, s0=0, n_runs=5)
     assert np.isfinite(res.episode_returns).all()
+
+
+def test_schedule_whose_shape_changes_after_the_probe_is_refused():
+    """A schedule that acts elementwise on the probe counts 1..10000 but returns a scalar
+    for the learner's counts is refused when it is used, naming alpha and the shapes."""
+    def schedule(n):
+        return np.full(n.shape, 0.5) if n.size == 10_000 else 0.5
+    with pytest.raises(ValueError, match=(r"^alpha: the schedule returned shape \(\) for visit "
+                                          r"counts of shape \(1,\); it must act elementwise$")):
+        rb.sarsa(_one_step(A=1), 2, alpha=schedule, rng=0, s0=0)
+
+
+def test_schedule_that_leaves_the_unit_interval_after_the_probe_is_refused():
+    """The probe checks n = 1..10000; a schedule that exceeds 1 from the 10001st visit on
+    is refused at that visit, with the value and the count."""
+    with pytest.raises(ValueError, match=(r"^alpha\(n\) is 2\.0 at visit count n = 10001, "
+                                          r"expected a step size in \(0, 1\]")):
+        rb.sarsa(_one_step(A=1), 10_001, alpha=lambda n: np.where(n > 10_000, 2.0, 0.5),
+                 rng=0, s0=0)
